@@ -1,0 +1,371 @@
+"""Launches jobs through the launcher, and records what their keepers report."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from runner import proc
+from runner.db import Database
+from runner.models import AllocationStatus, Job, JobState
+from runner.repositories.worker import WorkerRepository, describe_exit
+from runner.resources import ResourceCounter
+from runner.spec import format_duration
+
+logger = logging.getLogger(__name__)
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@dataclass
+class Run:
+    """One run of a job that this host watches until it ends."""
+
+    job_id: int
+    run_id: int
+    cpus: int
+    record: Path
+    time_limit: int | None = None
+    pid: int | None = None
+    start: int | None = None
+    keeper: int | None = None
+    keeper_start: int | None = None
+    adopted: bool = False
+    """Launched by an earlier host: no reports come, the record file tells."""
+    orphaned: bool = False
+    """Its keeper died first: only the job's process is left to watch."""
+    cancelling: bool = False
+
+
+class Executor:
+    """Starts jobs under keepers and turns their reports into job states.
+
+    Its whole view of the database is the repository it is given.
+    """
+
+    def __init__(
+        self,
+        repository: type[WorkerRepository],
+        database: Database,
+        counter: ResourceCounter,
+        runs_dir: Path,
+        grace: float,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.repository = repository
+        self.database = database
+        self.counter = counter
+        self.runs_dir = runs_dir
+        self.grace = grace
+        self.wake = wake
+        self.runs: dict[int, Run] = {}
+        self.events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._launcher: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._next_check = 0.0
+
+    # -- the launcher -------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the launcher and the thread that reads its keepers' reports."""
+        self._launcher = subprocess.Popen(
+            [sys.executable, "-m", "runner.launcher"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+            cwd="/",
+        )
+        reader = threading.Thread(
+            target=self._read_reports,
+            args=(self._launcher.stdout,),
+            name="runner-reports",
+            daemon=True,
+        )
+        reader.start()
+        logger.info("executor: launcher started as pid %d", self._launcher.pid)
+
+    def stop(self) -> None:
+        """Close the launcher; keepers and their jobs go on without it."""
+        launcher, self._launcher = self._launcher, None
+        if launcher is None:
+            return
+        with contextlib.suppress(OSError):
+            assert launcher.stdin is not None
+            launcher.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            launcher.wait(timeout=5)
+
+    def _read_reports(self, stream: Any) -> None:
+        for line in stream:
+            try:
+                self.events.put(json.loads(line))
+            except ValueError:
+                logger.error("executor: unreadable report %r", line)
+                continue
+            self.wake()
+
+    def _send(self, request: dict[str, Any]) -> None:
+        data = (json.dumps(request) + "\n").encode()
+        with self._lock:
+            for _attempt in range(2):
+                launcher = self._launcher
+                try:
+                    assert launcher is not None and launcher.stdin is not None
+                    launcher.stdin.write(data)
+                    launcher.stdin.flush()
+                    return
+                except (OSError, AssertionError, ValueError):
+                    logger.warning("executor: launcher is gone; starting another")
+                    self.start()
+        raise RuntimeError("executor: cannot reach the launcher")
+
+    # -- launching ----------------------------------------------------------
+
+    def launch(self, job: Job, run_id: int, env: dict[str, str]) -> None:
+        """Hand one reserved job to a keeper."""
+        record = self.runs_dir / f"{run_id}.json"
+        self.runs[job.id] = Run(job.id, run_id, job.cpus, record, job.time_limit)
+        self._send(
+            {
+                "job": job.id,
+                "run": run_id,
+                "argv": json.loads(job.command),
+                "cwd": job.cwd,
+                "env": job_environment(job, env),
+                "stdout": job.stdout_path,
+                "stderr": job.stderr_path,
+                "record": str(record),
+                "limit": job.time_limit,
+                "grace": self.grace,
+            }
+        )
+        logger.debug("job %d: handed to the launcher as run %d", job.id, run_id)
+
+    def fail_launch(self, job_id: int, run_id: int, error: str) -> None:
+        """Settle a run the launcher never took."""
+        self.events.put(
+            {"event": "failed", "job": job_id, "run": run_id, "error": error}
+        )
+        self.wake()
+
+    def adopt(self, run: Run) -> None:
+        """Watch a run that an earlier host started."""
+        run.adopted = True
+        self.runs[run.job_id] = run
+
+    # -- recording ------------------------------------------------------------
+
+    def record_events(self) -> list[int]:
+        """Apply every report waiting, in one transaction; the jobs that ended."""
+        events: list[dict[str, Any]] = []
+        while True:
+            try:
+                events.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        return self.apply(events) if events else []
+
+    def apply(
+        self, events: Iterable[dict[str, Any]], release: bool = True
+    ) -> list[int]:
+        """Record reports of started and ended runs; the jobs that ended.
+
+        With release False the counter is left alone, for a caller that
+        rebuilds it from the database afterwards.
+        """
+        released: list[int] = []
+        ended: list[int] = []
+        with self.database.write() as session:
+            for event in events:
+                run = self.runs.get(event["job"])
+                if run is None or run.run_id != event["run"] or run.job_id in ended:
+                    continue
+                if event["event"] == "started":
+                    self._record_start(session, run, event)
+                    continue
+                released.append(self._record_end(session, run, event))
+                ended.append(run.job_id)
+        if release:
+            for cpus in released:
+                if cpus:
+                    self.counter.release(cpus)
+        for job_id in ended:
+            run = self.runs.pop(job_id)
+            with contextlib.suppress(OSError):
+                run.record.unlink()
+        return ended
+
+    def _record_start(self, session: Session, run: Run, event: dict[str, Any]) -> None:
+        run.pid, run.start = event["pid"], event["start"]
+        run.keeper, run.keeper_start = event["keeper"], event["keeper_start"]
+        self.repository.update_allocation_to_allocated(session, run.job_id)
+        self.repository.update_process_id(
+            session, run.job_id, run.pid, run.start, run.keeper, run.keeper_start
+        )
+        logger.info("job %d: started as pid %d", run.job_id, run.pid)
+        if run.cancelling:
+            self._signal_keeper(run)
+
+    def _record_end(self, session: Session, run: Run, event: dict[str, Any]) -> int:
+        """Write how the run ended; the CPUs to give back to the counter."""
+        if event["event"] == "failed":
+            logger.info("job %d: could not start: %s", run.job_id, event["error"])
+            self.repository.update_job_failed(session, run.job_id, event["error"])
+        else:
+            self._record_exit(session, run, event)
+        released = self.repository.release_allocation(session, run.job_id)
+        if released is None:
+            return 0
+        allocation, old_status = released
+        return allocation.cpus if old_status != AllocationStatus.RELEASED else 0
+
+    def _record_exit(self, session: Session, run: Run, event: dict[str, Any]) -> None:
+        code, sig = int(event["code"]), int(event["signal"])
+        reason = event.get("reason", "exited")
+        exit_code = f"{code}:{sig}"
+        logger.info("job %d: %s with %s", run.job_id, reason, exit_code)
+        notes = []
+        if event.get("leftovers"):
+            notes.append(
+                f"stopped {event['leftovers']} background process(es) it left running"
+            )
+        if reason == "timeout":
+            limit = format_duration(run.time_limit) if run.time_limit else "its limit"
+            message = "; ".join([f"time limit {limit} reached", *notes])
+            self.repository.update_job_ended(
+                session, run.job_id, JobState.TIMEOUT, exit_code, message
+            )
+        elif reason == "cancelled":
+            message = "; ".join(["cancelled", *notes])
+            self.repository.update_job_ended(
+                session, run.job_id, JobState.CANCELLED, exit_code, message
+            )
+        elif notes:
+            failure = describe_exit(code, sig)
+            state = JobState.FAILED if failure else JobState.COMPLETED
+            message = "; ".join([*([failure] if failure else []), *notes])
+            self.repository.update_job_ended(
+                session, run.job_id, state, exit_code, message
+            )
+        else:
+            self.repository.update_job_completion(session, run.job_id, code, sig)
+
+    # -- control ----------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> bool:
+        """Stop a running job's whole tree: SIGTERM, grace, SIGKILL."""
+        run = self.runs.get(job_id)
+        if run is None:
+            return False
+        run.cancelling = True
+        if run.keeper is not None and not run.orphaned:
+            return self._signal_keeper(run)
+        if run.pid is not None:
+            threading.Thread(target=self._stop_orphan, args=(run,), daemon=True).start()
+        return True
+
+    def _signal_keeper(self, run: Run) -> bool:
+        sent = proc.send(run.keeper, run.keeper_start, signal.SIGTERM)
+        if not sent:
+            logger.warning("job %d: keeper %s is gone", run.job_id, run.keeper)
+        return sent
+
+    def _stop_orphan(self, run: Run) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not proc.is_alive(run.pid, run.start):
+                return
+            assert run.pid is not None
+            proc.signal_tree(run.pid, run.pid, sig)
+            threading.Event().wait(self.grace)
+
+    # -- watching ---------------------------------------------------------------
+
+    def watch_interval(self) -> float | None:
+        """Seconds until runs need another look, or None when none do."""
+        if not self.runs:
+            return None
+        if any(run.adopted or run.orphaned for run in self.runs.values()):
+            return 0.5
+        return 2.0
+
+    def check_runs(self) -> None:
+        """Find runs whose keeper died or whose report was lost, and settle them.
+
+        Looks at most every half second, however often it is called.
+        """
+        now = time.monotonic()
+        if now < self._next_check:
+            return
+        self._next_check = now + 0.5
+        for run in list(self.runs.values()):
+            if run.keeper is None:
+                continue
+            if not run.orphaned and proc.is_alive(run.keeper, run.keeper_start):
+                if run.adopted:
+                    self._queue_recorded_end(run)
+                continue
+            if self._queue_recorded_end(run):
+                continue
+            if proc.is_alive(run.pid, run.start):
+                if not run.orphaned:
+                    logger.warning(
+                        "job %d: keeper %d died; watching pid %s alone",
+                        run.job_id,
+                        run.keeper,
+                        run.pid,
+                    )
+                run.orphaned = True
+                continue
+            self.events.put(lost_event(run))
+
+    def _queue_recorded_end(self, run: Run) -> bool:
+        record = read_record(run.record)
+        if record.get("event") in ("finished", "failed"):
+            self.events.put(record)
+            return True
+        return False
+
+
+def lost_event(run: Run) -> dict[str, Any]:
+    """The report for a run whose keeper died before it could say how it ended."""
+    return {
+        "event": "failed",
+        "job": run.job_id,
+        "run": run.run_id,
+        "error": (
+            f"process lost: its keeper (pid {run.keeper}) died before the job "
+            f"(pid {run.pid}) ended, so its exit status is unknown"
+        ),
+    }
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A run record as its keeper last wrote it; empty if there is none."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+
+
+def job_environment(job: Job, captured: dict[str, str]) -> dict[str, str]:
+    """The environment captured at submission, plus what runner tells the job."""
+    env = dict(captured)
+    env["RUNNER_JOB_ID"] = str(job.id)
+    env["RUNNER_JOB_NAME"] = job.name
+    env["RUNNER_CPUS"] = str(job.cpus)
+    for name in THREAD_VARIABLES:
+        env.setdefault(name, str(job.cpus))
+    return env

@@ -1,0 +1,248 @@
+"""The lean launcher: forks one keeper per job, so no job costs an interpreter.
+
+The host starts `python -m runner.launcher` once and writes one JSON request per
+line to its stdin. For each, the launcher forks a keeper that puts the job in
+its own session, waits for it, stops its whole tree when asked, and records how
+it ended in a run record file that any later host can read. Keepers report
+`started`, `failed` and `finished` as JSON lines on the launcher's stdout;
+when the host is gone those lines go nowhere and the run record still tells.
+
+Standard library only: it must stay small to fork cheaply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+from runner.proc import signal_tree, start_ticks
+
+PR_SET_CHILD_SUBREAPER = 36
+_DEFAULT_SIGNALS = (
+    signal.SIGPIPE,
+    signal.SIGXFSZ,
+    signal.SIGTERM,
+    signal.SIGINT,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGALRM,
+    signal.SIGCHLD,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+)
+_LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def write_record(path: str, record: dict[str, Any]) -> None:
+    """Replace the run record at once, so a reader never sees half of one."""
+    partial = f"{path}.part"
+    fd = os.open(partial, _LOG_FLAGS, 0o600)
+    try:
+        os.write(fd, json.dumps(record).encode())
+    finally:
+        os.close(fd)
+    os.replace(partial, path)
+
+
+def report(event: dict[str, Any]) -> None:
+    """One line to the host; lost without harm when no host listens."""
+    with contextlib.suppress(OSError):
+        os.write(1, (json.dumps(event) + "\n").encode())
+
+
+class Keeper:
+    """Runs one job in its own session and stays until its whole tree is gone."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.request = request
+        self.record: dict[str, Any] = {
+            "job": request["job"],
+            "run": request["run"],
+            "keeper": os.getpid(),
+            "keeper_start": start_ticks(os.getpid()),
+        }
+        self.pid = 0
+        self.reason = "exited"
+        self.stopping = False
+        self.killing = False
+
+    def run(self) -> None:
+        self._detach()
+        write_record(self.request["record"], self.record)
+        error = self._start()
+        if error is not None:
+            self._finish({"event": "failed", "error": error})
+            return
+        self.record.update(pid=self.pid, start=start_ticks(self.pid, zombie=True))
+        write_record(self.request["record"], self.record)
+        report({"event": "started", **self.record})
+        if self.request.get("limit"):
+            signal.setitimer(signal.ITIMER_REAL, float(self.request["limit"]))
+        code, sig, leftovers = self._wait()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        self._finish(
+            {
+                "event": "finished",
+                "code": code,
+                "signal": sig,
+                "reason": self.reason,
+                "leftovers": leftovers,
+            }
+        )
+
+    def _detach(self) -> None:
+        os.setsid()
+        if _prctl is not None:
+            _prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, self._on_cancel)
+        signal.signal(signal.SIGALRM, self._on_alarm)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+
+    def _start(self) -> str | None:
+        """Fork and exec the job; the reason it could not start, or None."""
+        request = self.request
+        try:
+            out = os.open(request["stdout"], _LOG_FLAGS, 0o600)
+            err = (
+                out
+                if request["stderr"] == request["stdout"]
+                else os.open(request["stderr"], _LOG_FLAGS, 0o600)
+            )
+        except OSError as error:
+            return f"cannot open log {error.filename}: {error.strerror}"
+        ready_read, ready_write = os.pipe2(os.O_CLOEXEC)
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_read)
+            _exec_job(request, out, err, ready_write)
+        os.close(ready_write)
+        for fd in {out, err}:
+            os.close(fd)
+        with os.fdopen(ready_read, "rb") as ready:
+            failure = ready.read()
+        if failure:
+            os.waitpid(pid, 0)
+            return failure.decode(errors="replace")
+        self.pid = pid
+        return None
+
+    def _wait(self) -> tuple[int, int, int]:
+        """Reap until no child is left; the job's code, signal and leftovers."""
+        code, sig, leftovers = -1, 0, 0
+        main_running = True
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                return code, sig, leftovers
+            if pid != self.pid or not main_running:
+                continue
+            main_running = False
+            if os.WIFSIGNALED(status):
+                code, sig = 0, os.WTERMSIG(status)
+            else:
+                code = os.waitstatus_to_exitcode(status)
+            if not self.stopping and self._has_children():
+                leftovers = signal_tree(os.getpid(), None, signal.SIGTERM)
+                self._begin_stop()
+
+    def _has_children(self) -> bool:
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        return True
+
+    def _on_cancel(self, _sig: int, _frame: object) -> None:
+        if not self.stopping:
+            self.reason = "cancelled"
+            self._terminate()
+
+    def _on_alarm(self, _sig: int, _frame: object) -> None:
+        if self.stopping:
+            self.killing = True
+            signal_tree(os.getpid(), self.pid, signal.SIGKILL)
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+            return
+        self.reason = "timeout"
+        self._terminate()
+
+    def _terminate(self) -> None:
+        signal_tree(os.getpid(), self.pid, signal.SIGTERM)
+        self._begin_stop()
+
+    def _begin_stop(self) -> None:
+        self.stopping = True
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, float(self.request["grace"])))
+
+    def _finish(self, outcome: dict[str, Any]) -> None:
+        self.record.update(outcome)
+        write_record(self.request["record"], self.record)
+        report(self.record)
+
+
+def _exec_job(request: dict[str, Any], out: int, err: int, ready: int) -> None:
+    """In the forked child: become the job, or write why not and exit 127."""
+    step = "cannot start"
+    try:
+        os.setsid()
+        for sig in _DEFAULT_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        step = "cannot enter working directory"
+        os.chdir(request["cwd"])
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        argv = [os.fsencode(arg) for arg in request["argv"]]
+        env = {
+            os.fsencode(key): os.fsencode(value)
+            for key, value in request["env"].items()
+        }
+        step = "cannot run"
+        os.execvpe(argv[0], argv, env)
+    except OSError as error:
+        target = error.filename if error.filename is not None else request["argv"][0]
+        message = f"{step} {os.fsdecode(target)!r}: {error.strerror}"
+        with contextlib.suppress(OSError):
+            os.write(ready, message.encode(errors="replace"))
+    finally:
+        os._exit(127)
+
+
+def main() -> None:
+    """Read requests until the host closes the pipe; fork a keeper for each."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        if os.fork() == 0:
+            status = 0
+            try:
+                Keeper(request).run()
+            except BaseException:
+                status = 1
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                os._exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""The executor's whole view of the database."""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from runner.models import AllocationStatus, Job, JobState, ResourceAllocation
+
+ACTIVE_STATES = (JobState.PENDING, JobState.RUNNING)
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC time the database stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def describe_exit(code: int, sig: int) -> str | None:
+    """Why an exit status counts as a failure, or None when it does not."""
+    if sig:
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"killed by signal {sig} ({name})"
+    if code:
+        return f"exited with code {code}"
+    return None
+
+
+class WorkerRepository:
+    """Reads and writes the executor needs; the caller commits."""
+
+    @staticmethod
+    def get_job_by_id(session: Session, job_id: int) -> Job | None:
+        """The job, detached so it can be read after the session closes."""
+        job = session.get(Job, job_id)
+        if job is not None:
+            session.expunge(job)
+        return job
+
+    @staticmethod
+    def update_job_completion(
+        session: Session, job_id: int, exit_code: int, signal: int = 0
+    ) -> bool:
+        """COMPLETED when code and signal are 0, else FAILED with the reason."""
+        failure = describe_exit(exit_code, signal)
+        state = JobState.FAILED if failure else JobState.COMPLETED
+        return _finish(session, job_id, state, f"{exit_code}:{signal}", failure)
+
+    @staticmethod
+    def update_job_failed(
+        session: Session, job_id: int, error_msg: str, exit_code: str = "-1:0"
+    ) -> bool:
+        """FAILED for a reason other than the process's own exit status."""
+        return _finish(session, job_id, JobState.FAILED, exit_code, error_msg)
+
+    @staticmethod
+    def update_job_ended(
+        session: Session,
+        job_id: int,
+        state: JobState,
+        exit_code: str,
+        error_msg: str | None,
+    ) -> bool:
+        """Ended in any state with its own message: a timeout, a cancel, a note."""
+        return _finish(session, job_id, state, exit_code, error_msg)
+
+    @staticmethod
+    def get_unreleased_allocation(
+        session: Session, job_id: int
+    ) -> ResourceAllocation | None:
+        return session.scalars(
+            select(ResourceAllocation)
+            .where(
+                ResourceAllocation.job_id == job_id,
+                ResourceAllocation.status != AllocationStatus.RELEASED,
+            )
+            .order_by(ResourceAllocation.id.desc())
+            .limit(1)
+        ).first()
+
+    @staticmethod
+    def update_allocation_to_allocated(
+        session: Session, job_id: int
+    ) -> ResourceAllocation | None:
+        """RESERVED -> ALLOCATED, once the process has really started."""
+        allocation = WorkerRepository.get_unreleased_allocation(session, job_id)
+        if allocation is None or allocation.status != AllocationStatus.RESERVED:
+            return None
+        allocation.status = AllocationStatus.ALLOCATED
+        allocation.allocated_time = utcnow()
+        return allocation
+
+    @staticmethod
+    def create_allocation_as_allocated(
+        session: Session,
+        job_id: int,
+        cpus: int,
+        node_name: str,
+        process_id: int | None = None,
+        process_start: int | None = None,
+    ) -> ResourceAllocation:
+        """For a job found running with no reservation."""
+        allocation = ResourceAllocation(
+            job_id=job_id,
+            cpus=cpus,
+            node_name=node_name,
+            status=AllocationStatus.ALLOCATED,
+            process_id=process_id,
+            process_start=process_start,
+            allocated_time=utcnow(),
+        )
+        session.add(allocation)
+        session.flush()
+        return allocation
+
+    @staticmethod
+    def release_allocation(
+        session: Session, job_id: int
+    ) -> tuple[ResourceAllocation, AllocationStatus] | None:
+        """-> RELEASED; the old status says what to give back to the counter."""
+        allocation = WorkerRepository.get_unreleased_allocation(session, job_id)
+        if allocation is None:
+            return None
+        old_status = allocation.status
+        allocation.status = AllocationStatus.RELEASED
+        allocation.released_time = utcnow()
+        return allocation, old_status
+
+    @staticmethod
+    def update_process_id(
+        session: Session,
+        job_id: int,
+        pid: int,
+        process_start: int | None = None,
+        keeper_id: int | None = None,
+        keeper_start: int | None = None,
+    ) -> bool:
+        """Record the job's process (and its keeper) on its live allocation."""
+        allocation = WorkerRepository.get_unreleased_allocation(session, job_id)
+        if allocation is None:
+            return False
+        allocation.process_id = pid
+        allocation.process_start = process_start
+        allocation.keeper_id = keeper_id
+        allocation.keeper_start = keeper_start
+        return True
+
+
+def _finish(
+    session: Session,
+    job_id: int,
+    state: JobState,
+    exit_code: str,
+    error_msg: str | None,
+) -> bool:
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state.in_(ACTIVE_STATES))
+        .values(
+            state=state, end_time=utcnow(), exit_code=exit_code, error_msg=error_msg
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
