@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
+
 from runner.db import Database
 from runner.models import FINAL_STATES, Job, JobState
 from runner.repositories import JobRepository
 from runner.spec import JobSpec, SpecError, check
+from runner.submission import submit
 
 if TYPE_CHECKING:
     from runner.host import Host
@@ -26,32 +31,36 @@ class UsageError(Exception):
     """Bad input from the client: exit status 2."""
 
 
-def job_view(job: Job, pid: int | None) -> dict[str, Any]:
+def job_view(job: Job, pid: int | None, reason: str | None) -> dict[str, Any]:
     """A job as clients see it: stable snake_case keys, ISO 8601 UTC times."""
     return {
         "id": job.id,
         "name": job.name,
         "state": job.state.value,
+        "reason": reason,
         "exit_code": job.exit_code,
         "error_msg": job.error_msg,
         "cpus": job.cpus,
+        "mem": job.mem,
+        "gpus": job.gpus,
         "time_limit": job.time_limit,
         "priority": job.priority,
-        "command": _argv(job.command),
+        "command": json.loads(job.command),
         "cwd": job.cwd,
         "pid": pid,
         "submit_time": _iso(job.submit_time),
         "start_time": _iso(job.start_time),
         "end_time": _iso(job.end_time),
+        "begin_time": _iso(job.begin_time),
+        "held": job.held,
+        "dependency": job.dependency,
+        "array_job_id": job.array_id,
+        "array_task_id": job.array_task,
+        "attempt": job.attempt,
+        "retries": job.retries,
         "stdout_path": job.stdout_path,
         "stderr_path": job.stderr_path,
     }
-
-
-def _argv(command: str) -> list[str]:
-    import json
-
-    return list(json.loads(command))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -83,31 +92,37 @@ class Api:
             logger.exception("api: %s failed", op)
             return {"error": f"{op}: {error}", "kind": "runtime"}
 
-    def op_ping(self) -> dict[str, Any]:
-        import os
+    # -- reading --------------------------------------------------------------
 
+    def op_ping(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "cpus": self.host.settings.cpus}
 
-    def op_add(self, spec: dict[str, Any]) -> dict[str, Any]:
-        job_spec = JobSpec.from_dict(spec)
-        if not all(isinstance(arg, str) for arg in job_spec.argv):
-            raise UsageError("command: every argument must be a string")
-        check(job_spec, self.host.settings.cpus)
-        with self.database.write() as session:
-            job_id = JobRepository.add(session, job_spec, self.host.paths.logs)
-        logger.debug("job %d: queued", job_id)
-        self.host.scheduler.wake()
-        return {"id": job_id}
+    def op_limits(self) -> dict[str, Any]:
+        settings = self.host.settings
+        totals = self.host.counter.totals
+        return {
+            "home": str(self.host.paths.home),
+            "cpus": settings.cpus,
+            "memory_mib": settings.mem,
+            "gpus": list(settings.gpus),
+            "pinned_cores": list(totals.core_ids),
+            "grace_seconds": settings.grace,
+            "empty_cuda_visible_devices": settings.empty_cuda,
+            "on_finish": list(settings.on_finish),
+            "hook_timeout_seconds": settings.hook_timeout,
+        }
 
     def op_list(
         self,
         states: list[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        ids: list[Any] | None = None,
     ) -> dict[str, Any]:
         wanted = [_state(name) for name in states or ()]
         with self.database.read() as session:
-            jobs = JobRepository.list(session, wanted, limit=limit, offset=offset)
+            job_ids = self._resolve(session, ids) if ids else None
+            jobs = JobRepository.list(session, wanted, job_ids, limit, offset)
             views = self._views(session, jobs)
             counts = JobRepository.counts(session)
         counter = self.host.counter
@@ -117,27 +132,73 @@ class Api:
             "cpus": {"total": counter.total_cpus, "used": counter.used_cpus},
         }
 
-    def op_show(self, ids: list[int]) -> dict[str, Any]:
-        return {"jobs": self._jobs(ids)}
+    def op_show(self, ids: list[Any]) -> dict[str, Any]:
+        with self.database.read() as session:
+            job_ids = self._resolve(session, ids)
+            views = self._views(session, JobRepository.list(session, ids=job_ids))
+            for view in views:
+                view["attempts"] = [
+                    {
+                        "attempt": a.attempt,
+                        "state": a.state.value,
+                        "exit_code": a.exit_code,
+                        "error_msg": a.error_msg,
+                        "start_time": _iso(a.start_time),
+                        "end_time": _iso(a.end_time),
+                    }
+                    for a in JobRepository.attempts(session, view["id"])
+                ]
+        return {"jobs": views}
 
-    def op_cancel(self, ids: list[int]) -> dict[str, Any]:
-        self._require(ids)
-        for job_id in ids:
+    def op_wait(self, ids: list[Any], seconds: float = LONG_POLL) -> dict[str, Any]:
+        job_ids = self._resolve_now(ids)
+        done = self._wait_final(job_ids, min(float(seconds), LONG_POLL))
+        return {"jobs": self._jobs(job_ids), "done": done}
+
+    # -- changing -------------------------------------------------------------
+
+    def op_add(self, spec: dict[str, Any]) -> dict[str, Any]:
+        job_spec = JobSpec.from_dict(spec)
+        if not all(isinstance(arg, str) for arg in job_spec.argv):
+            raise UsageError("command: every argument must be a string")
+        totals = self.host.counter.totals
+        check(job_spec, totals.cpus, totals.mem, len(totals.gpu_ids))
+        with self.database.write() as session:
+            ids = submit(session, job_spec, self.host.paths.logs)
+        logger.debug("job %d: queued (%d jobs)", ids[0], len(ids))
+        self.host.scheduler.wake()
+        return {"id": ids[0], "ids": [ids[0], ids[-1]], "count": len(ids)}
+
+    def op_cancel(self, ids: list[Any]) -> dict[str, Any]:
+        job_ids = self._resolve_now(ids)
+        for job_id in job_ids:
             with self.database.write() as session:
                 cancelled = JobRepository.cancel_pending(
                     session, job_id, "cancelled before it started"
                 )
             if not cancelled:
-                self.host.scheduler.cancel(job_id)
-        deadline = self.host.settings.grace + LONG_POLL
-        self._wait_final(ids, deadline)
+                self.host.scheduler.control("cancel", job_id)
+        self._wait_final(job_ids, self.host.settings.grace + LONG_POLL)
         self.host.scheduler.wake()
-        return {"jobs": self._jobs(ids)}
+        return {"jobs": self._jobs(job_ids)}
 
-    def op_wait(self, ids: list[int], seconds: float = LONG_POLL) -> dict[str, Any]:
-        self._require(ids)
-        done = self._wait_final(ids, min(float(seconds), LONG_POLL))
-        return {"jobs": self._jobs(ids), "done": done}
+    def op_hold(self, ids: list[Any]) -> dict[str, Any]:
+        return self._change(ids, lambda s, i: JobRepository.set_held(s, i, True))
+
+    def op_release(self, ids: list[Any]) -> dict[str, Any]:
+        return self._change(ids, lambda s, i: JobRepository.set_held(s, i, False))
+
+    def op_top(self, ids: list[Any]) -> dict[str, Any]:
+        return self._change(ids, JobRepository.move_to_top)
+
+    def op_retry(self, ids: list[Any]) -> dict[str, Any]:
+        return self._change(ids, JobRepository.retry)
+
+    def op_pause(self, ids: list[Any]) -> dict[str, Any]:
+        return self._control(ids, "pause", suspended=True)
+
+    def op_resume(self, ids: list[Any]) -> dict[str, Any]:
+        return self._control(ids, "resume", suspended=False)
 
     def op_stop(self) -> dict[str, Any]:
         logger.info("host: asked to stop")
@@ -147,6 +208,28 @@ class Api:
     def has_pending(self) -> bool:
         with self.database.read() as session:
             return bool(JobRepository.list(session, [JobState.PENDING], limit=1))
+
+    def _change(self, ids: list[Any], change: Any) -> dict[str, Any]:
+        """Apply change to each job in one transaction; which ones it changed."""
+        job_ids = self._resolve_now(ids)
+        with self.database.write() as session:
+            changed = [job_id for job_id in job_ids if change(session, job_id)]
+        self.host.scheduler.wake()
+        return {"jobs": self._jobs(job_ids), "changed": changed}
+
+    def _control(self, ids: list[Any], action: str, suspended: bool) -> dict[str, Any]:
+        job_ids = self._resolve_now(ids)
+        with self.database.write() as session:
+            changed = [
+                job_id
+                for job_id in job_ids
+                if JobRepository.set_suspended(session, job_id, suspended)
+            ]
+        for job_id in changed:
+            self.host.scheduler.control(action, job_id)
+        return {"jobs": self._jobs(job_ids), "changed": changed}
+
+    # -- helpers --------------------------------------------------------------
 
     def _wait_final(self, ids: Iterable[int], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -162,25 +245,54 @@ class Api:
                     return False
                 self.host.ended.wait(min(remaining, 1.0))
 
-    def _require(self, ids: list[int]) -> None:
+    def _resolve_now(self, ids: list[Any]) -> list[int]:
+        with self.database.read() as session:
+            return self._resolve(session, ids)
+
+    @staticmethod
+    def _resolve(session: Session, ids: list[Any]) -> list[int]:
+        """Job ids from `N` (a job, or every task of array N) and `N_T` (a task)."""
         if not ids:
             raise UsageError("give at least one job id")
-        with self.database.read() as session:
-            missing = JobRepository.missing_ids(session, ids)
+        plain: list[int] = []
+        for given in ids:
+            text = str(given)
+            array, _, task = text.partition("_")
+            if not array.isdigit() or (task and not task.isdigit()):
+                raise UsageError(f"{text!r} is not a job id (N, or N_T for a task)")
+            if task:
+                found = JobRepository.task_id(session, int(array), int(task))
+                if found is None:
+                    raise UsageError(f"unknown job id {text}")
+                plain.append(found)
+            else:
+                plain.append(int(array))
+        missing = JobRepository.missing_ids(session, plain)
         if missing:
             raise UsageError(f"unknown job id {missing[0]}")
+        return JobRepository.expand_ids(session, plain)
 
     def _jobs(self, ids: list[int]) -> list[dict[str, Any]]:
-        self._require(ids)
         with self.database.read() as session:
             jobs = JobRepository.list(session, ids=ids)
             by_id = {view["id"]: view for view in self._views(session, jobs)}
-        return [by_id[job_id] for job_id in ids]
+        return [by_id[job_id] for job_id in ids if job_id in by_id]
 
-    @staticmethod
-    def _views(session: Any, jobs: list[Job]) -> list[dict[str, Any]]:
-        pids = JobRepository.processes(session, [job.id for job in jobs])
-        return [job_view(job, pids.get(job.id)) for job in jobs]
+    def _views(self, session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
+        asked = [job.id for job in jobs if len(jobs) <= 500 or not job.state.is_final]
+        pids = JobRepository.processes(session, asked) if asked else {}
+        return [job_view(job, pids.get(job.id), self._reason(job)) for job in jobs]
+
+    def _reason(self, job: Job) -> str | None:
+        if job.state != JobState.PENDING:
+            return None
+        if job.held:
+            return "Held"
+        if job.begin_time is not None and job.begin_time > datetime.now(UTC).replace(
+            tzinfo=None
+        ):
+            return "BeginTime"
+        return self.host.scheduler.reasons.get(job.id, "Priority")
 
 
 def _state(name: str) -> JobState:

@@ -45,14 +45,28 @@ def _positive_int(flag: str) -> Callable[[str], int]:
     return parse
 
 
-def _job_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a job id") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a job id")
-    return value
+def _job_id(text: str) -> str:
+    """A job id: N, or N_T for task T of array N."""
+    array, _, task = text.partition("_")
+    if not array.isdigit() or int(array) < 1 or (task and not task.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a job id (N or N_T)")
+    return text
+
+
+def _count(flag: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number"
+            ) from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{value} must not be negative")
+        return value
+
+    parse.__name__ = flag
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("-D", "--chdir", dest="cwd")
     add.add_argument("-t", "--time", dest="time_limit")
     add.add_argument("--priority", type=int, default=0)
+    add.add_argument("--mem", help="memory to reserve: SIZE[K|M|G|T], default MiB")
+    add.add_argument("-G", "--gpus", type=_count("gpus"), default=None)
+    add.add_argument("--gres", help="gpu:N, as sbatch spells it")
+    add.add_argument("-d", "--dependency", help="afterok:ID[:ID],afterany:ID...")
+    add.add_argument("--after", type=_job_id, action="append", default=[])
+    add.add_argument("-a", "--array", help="task ids: 1-10, 0-15:4, 1,3,7; %%N")
+    add.add_argument("--hold", action="store_true", help="queue it held")
+    add.add_argument("--begin", help="now+10min, HH:MM or an ISO date-time")
+    add.add_argument("--retries", type=_count("retries"), default=0)
+    add.add_argument("-o", "--output", help="stdout path; %%A %%a %%j %%x expand")
+    add.add_argument("-e", "--error", help="stderr path; %%A %%a %%j %%x expand")
     add.add_argument("--parsable", action="store_true", help="print only the id")
     add.add_argument("command", nargs=argparse.REMAINDER)
 
@@ -88,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     wait = verbs.add_parser("wait", help="wait for jobs to end")
     wait.add_argument("ids", nargs="+", type=_job_id)
 
+    for verb, text in _CHANGES.items():
+        change = verbs.add_parser(verb, help=text)
+        change.add_argument("ids", nargs="+", type=_job_id)
+
+    verbs.add_parser("limits", help="what the host hands out, and its settings")
+
     serve = verbs.add_parser("serve", help="run the host in the foreground")
     serve.add_argument("--cpus", type=_positive_int("cpus"))
     serve.add_argument("--grace", type=float)
@@ -99,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     verbs.add_parser("demo", help="run a small real workload in a fresh home")
     return parser
+
+
+_CHANGES = {
+    "hold": "keep pending jobs from starting",
+    "release": "let held jobs start",
+    "top": "move pending jobs to the front of the queue",
+    "retry": "run failed, cancelled or timed-out jobs again",
+    "pause": "stop running jobs' processes (SIGSTOP)",
+    "resume": "continue paused jobs (SIGCONT)",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,11 +204,76 @@ def cmd_add(args: argparse.Namespace, command: list[str] | None) -> int:
         cpus=args.cpus,
         time_limit=parse_time_limit(args.time_limit) if args.time_limit else None,
         priority=args.priority,
+        hold=args.hold,
+        retries=args.retries,
+        output=args.output,
+        error=args.error,
     )
+    _scheduling_options(spec, args)
     if not os.path.isdir(spec.cwd):
         raise SpecError(f"-D/--chdir: {spec.cwd!r} is not a directory")
-    job_id = _client().request("add", spec=spec.to_dict())["id"]
-    print(job_id if args.parsable else f"Submitted job {job_id}")
+    answer = _client().request("add", spec=spec.to_dict())
+    print(_submitted(answer, args.parsable))
+    return EXIT_OK
+
+
+def _scheduling_options(spec: JobSpec, args: argparse.Namespace) -> None:
+    """Parse the options that need more than argparse, into spec."""
+    from runner import arrays, dependency
+    from runner.timespec import parse_begin, parse_size
+
+    if args.mem:
+        spec.mem = parse_size(args.mem)
+    spec.gpus = _gpus(args.gpus, args.gres)
+    terms = [args.dependency] if args.dependency else []
+    terms += [f"afterok:{job_id}" for job_id in args.after]
+    if terms:
+        spec.dependency = str(dependency.parse(",".join(terms)))
+    if args.array:
+        arrays.parse(args.array)
+        spec.array = args.array
+    if args.begin:
+        spec.begin = parse_begin(args.begin).isoformat()
+
+
+def _gpus(count: int | None, gres: str | None) -> int:
+    if gres is None:
+        return count or 0
+    kind, _, number = gres.partition(":")
+    if kind != "gpu" or not number.isdigit():
+        raise SpecError(f"--gres: {gres!r} is not gpu:N")
+    if count is not None and count != int(number):
+        raise SpecError("-G/--gpus and --gres disagree")
+    return int(number)
+
+
+def _submitted(answer: dict[str, Any], parsable: bool) -> str:
+    job_id, count = answer["id"], answer.get("count", 1)
+    if parsable:
+        return str(job_id)
+    if count == 1:
+        return f"Submitted job {job_id}"
+    first, last = answer["ids"]
+    return f"Submitted job array {job_id} ({count} tasks, jobs {first}-{last})"
+
+
+def cmd_change(args: argparse.Namespace) -> int:
+    answer = _client().request(args.verb, ids=args.ids)
+    changed = set(answer["changed"])
+    status = EXIT_OK
+    for job in answer["jobs"]:
+        if job["id"] in changed:
+            print(f"Job {job['id']}: {args.verb} done ({job['state']})")
+        else:
+            print(f"Job {job['id']}: cannot {args.verb} a {job['state']} job")
+            status = EXIT_RUNTIME
+    return status
+
+
+def cmd_limits(args: argparse.Namespace) -> int:
+    limits = _client().request("limits")
+    for key, value in limits.items():
+        print(f"{key:>27}: {value}")
     return EXIT_OK
 
 
@@ -256,4 +362,6 @@ _HANDLERS: dict[str, Callable[..., int]] = {
     "wait": cmd_wait,
     "serve": cmd_serve,
     "demo": cmd_demo,
+    "limits": cmd_limits,
+    **dict.fromkeys(_CHANGES, cmd_change),
 }

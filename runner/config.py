@@ -9,10 +9,12 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HOME_ENV = "RUNNER_HOME"
 CPUS_ENV = "RUNNER_TOTAL_CPUS"
 GRACE_ENV = "RUNNER_GRACE"
+GPUS_ENV = "RUNNER_GPUS"
 DEFAULT_GRACE = 10.0
 DEFAULT_IDLE_TIMEOUT = 60.0
 
@@ -59,10 +61,19 @@ class Paths:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a host hands out and how it stops jobs."""
+    """What a host hands out, how it stops jobs, and what it runs after them."""
 
     cpus: int
     grace: float = DEFAULT_GRACE
+    mem: int | None = None
+    """MiB of memory to hand out; None for the machine's."""
+    gpus: tuple[int, ...] = ()
+    pin_cpus: bool = True
+    empty_cuda: bool = True
+    """Give jobs that asked for no GPU an empty CUDA_VISIBLE_DEVICES."""
+    on_finish: tuple[str, ...] = ()
+    """An argv run after each job ends; empty for none."""
+    hook_timeout: float = 30.0
     idle_timeout: float | None = None
 
 
@@ -108,19 +119,87 @@ def machine_cpus() -> int:
 
 def load_settings(paths: Paths, cpus: int | None = None) -> Settings:
     """Settings from the flags, then the environment, then config.toml."""
-    file_values = _read_config(paths.config)
-    total = cpus or _env_int(CPUS_ENV) or file_values.get("cpus") or machine_cpus()
+    values = _read_config(config_path(paths))
+    total = cpus or _env_int(CPUS_ENV) or values.get("cpus") or machine_cpus()
     grace = _env_float(GRACE_ENV)
     if grace is None:
-        grace = float(file_values.get("grace", DEFAULT_GRACE))
+        grace = float(values.get("grace", DEFAULT_GRACE))
     if total < 1:
         raise ConfigError(f"cpus must be at least 1, not {total}")
     if grace < 0:
         raise ConfigError(f"grace must not be negative, not {grace}")
-    return Settings(cpus=int(total), grace=grace)
+    hooks = values.get("hooks", {})
+    return Settings(
+        cpus=int(total),
+        grace=grace,
+        mem=values.get("memory") or machine_memory(),
+        gpus=_gpus(values),
+        pin_cpus=bool(values.get("pin_cpus", True)),
+        empty_cuda=bool(values.get("empty_cuda_visible_devices", True)),
+        on_finish=tuple(hooks.get("on_finish", ())),
+        hook_timeout=float(hooks.get("timeout", 30.0)),
+    )
 
 
-def _read_config(path: Path) -> dict[str, int | float]:
+def config_path(paths: Paths) -> Path:
+    """config.toml in the home when RUNNER_HOME is set, else the config dir."""
+    if os.environ.get(HOME_ENV):
+        return paths.config
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("runner", appauthor=False)) / (
+        "config.toml"
+    )
+
+
+def machine_memory() -> int:
+    """The machine's memory in MiB."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1 << 20)
+
+
+def _gpus(values: dict[str, Any]) -> tuple[int, ...]:
+    listed = os.environ.get(GPUS_ENV)
+    if listed is not None:
+        try:
+            return tuple(int(part) for part in listed.split(",") if part.strip())
+        except ValueError:
+            raise ConfigError(f"{GPUS_ENV} must be indices like 0,1") from None
+    if "gpus" in values:
+        return tuple(values["gpus"])
+    return _nvidia_gpus()
+
+
+def _nvidia_gpus() -> tuple[int, ...]:
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return ()
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(
+        int(line.split()[1].rstrip(":"))
+        for line in listing.splitlines()
+        if line.startswith("GPU ")
+    )
+
+
+_KEYS: dict[str, tuple[type, ...]] = {
+    "cpus": (int,),
+    "grace": (int, float),
+    "memory": (int,),
+    "gpus": (list,),
+    "pin_cpus": (bool,),
+    "empty_cuda_visible_devices": (bool,),
+    "hooks": (dict,),
+}
+
+
+def _read_config(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     import tomllib
@@ -129,13 +208,34 @@ def _read_config(path: Path) -> dict[str, int | float]:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
-    values: dict[str, int | float] = {}
-    for key, kind in (("cpus", int), ("grace", (int, float))):
-        if key in data:
-            if not isinstance(data[key], kind) or isinstance(data[key], bool):
-                raise ConfigError(f"{path}: key '{key}' must be a number")
-            values[key] = data[key]
-    return values
+    for key, value in data.items():
+        kinds = _KEYS.get(key)
+        if kinds is None:
+            raise ConfigError(f"{path}: unknown key '{key}'")
+        if not isinstance(value, kinds) or (
+            bool not in kinds and isinstance(value, bool)
+        ):
+            raise ConfigError(f"{path}: key '{key}' has the wrong type")
+    _check_hooks(path, data.get("hooks", {}))
+    if "gpus" in data and not all(isinstance(i, int) for i in data["gpus"]):
+        raise ConfigError(f"{path}: key 'gpus' must be a list of GPU indices")
+    return data
+
+
+def _check_hooks(path: Path, hooks: dict[str, Any]) -> None:
+    for key, value in hooks.items():
+        if key == "on_finish":
+            if not isinstance(value, list) or not all(
+                isinstance(a, str) for a in value
+            ):
+                raise ConfigError(
+                    f"{path}: key 'hooks.on_finish' must be an argv list of strings"
+                )
+        elif key == "timeout":
+            if not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"{path}: key 'hooks.timeout' must be positive")
+        else:
+            raise ConfigError(f"{path}: unknown key 'hooks.{key}'")
 
 
 def _env_int(name: str) -> int | None:

@@ -22,7 +22,7 @@ from runner import proc
 from runner.db import Database
 from runner.models import AllocationStatus, Job, JobState
 from runner.repositories.worker import WorkerRepository, describe_exit
-from runner.resources import ResourceCounter
+from runner.resources import Grant, ResourceCounter, parse_ids
 from runner.spec import format_duration
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class Run:
     start: int | None = None
     keeper: int | None = None
     keeper_start: int | None = None
+    mem: int = 0
+    """MiB the run may use; 0 for no limit."""
     adopted: bool = False
     """Launched by an earlier host: no reports come, the record file tells."""
     orphaned: bool = False
@@ -76,6 +78,9 @@ class Executor:
         self._launcher: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._next_check = 0.0
+        self.after_end: Callable[[Session, list[int]], None] = lambda s, ids: None
+        """Runs inside the transaction that records ended jobs."""
+        self.empty_cuda = True
 
     # -- the launcher -------------------------------------------------------
 
@@ -134,17 +139,26 @@ class Executor:
 
     # -- launching ----------------------------------------------------------
 
-    def launch(self, job: Job, run_id: int, env: dict[str, str]) -> None:
+    def launch(
+        self, job: Job, run_id: int, env: dict[str, str], grant: Grant | None = None
+    ) -> None:
         """Hand one reserved job to a keeper."""
+        grant = grant or Grant(job.cpus)
         record = self.runs_dir / f"{run_id}.json"
-        self.runs[job.id] = Run(job.id, run_id, job.cpus, record, job.time_limit)
+        self.runs[job.id] = Run(
+            job.id, run_id, job.cpus, record, job.time_limit, mem=job.mem
+        )
+        job_env = job_environment(job, env)
+        if grant.gpu_ids or self.empty_cuda:
+            job_env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, grant.gpu_ids))
         self._send(
             {
                 "job": job.id,
                 "run": run_id,
                 "argv": json.loads(job.command),
                 "cwd": job.cwd,
-                "env": job_environment(job, env),
+                "env": job_env,
+                "cores": list(grant.core_ids),
                 "stdout": job.stdout_path,
                 "stderr": job.stderr_path,
                 "record": str(record),
@@ -186,7 +200,7 @@ class Executor:
         With release False the counter is left alone, for a caller that
         rebuilds it from the database afterwards.
         """
-        released: list[int] = []
+        released: list[Grant] = []
         ended: list[int] = []
         with self.database.write() as session:
             for event in events:
@@ -198,10 +212,10 @@ class Executor:
                     continue
                 released.append(self._record_end(session, run, event))
                 ended.append(run.job_id)
+            self.after_end(session, ended)
         if release:
-            for cpus in released:
-                if cpus:
-                    self.counter.release(cpus)
+            for grant in released:
+                self.counter.release(grant)
         for job_id in ended:
             run = self.runs.pop(job_id)
             with contextlib.suppress(OSError):
@@ -219,18 +233,23 @@ class Executor:
         if run.cancelling:
             self._signal_keeper(run)
 
-    def _record_end(self, session: Session, run: Run, event: dict[str, Any]) -> int:
-        """Write how the run ended; the CPUs to give back to the counter."""
+    def _record_end(self, session: Session, run: Run, event: dict[str, Any]) -> Grant:
+        """Write how the run ended; what to give back to the counter."""
         if event["event"] == "failed":
             logger.info("job %d: could not start: %s", run.job_id, event["error"])
             self.repository.update_job_failed(session, run.job_id, event["error"])
         else:
             self._record_exit(session, run, event)
         released = self.repository.release_allocation(session, run.job_id)
-        if released is None:
-            return 0
-        allocation, old_status = released
-        return allocation.cpus if old_status != AllocationStatus.RELEASED else 0
+        if released is None or released[1] == AllocationStatus.RELEASED:
+            return Grant(0)
+        allocation = released[0]
+        return Grant(
+            allocation.cpus,
+            allocation.mem,
+            parse_ids(allocation.gpu_ids),
+            parse_ids(allocation.core_ids),
+        )
 
     def _record_exit(self, session: Session, run: Run, event: dict[str, Any]) -> None:
         code, sig = int(event["code"]), int(event["signal"])
@@ -247,6 +266,13 @@ class Executor:
             message = "; ".join([f"time limit {limit} reached", *notes])
             self.repository.update_job_ended(
                 session, run.job_id, JobState.TIMEOUT, exit_code, message
+            )
+        elif reason == "oom":
+            message = "; ".join(
+                [f"used more memory than the {run.mem} MiB it asked for", *notes]
+            )
+            self.repository.update_job_ended(
+                session, run.job_id, JobState.OUT_OF_MEMORY, exit_code, message
             )
         elif reason == "cancelled":
             message = "; ".join(["cancelled", *notes])
@@ -277,6 +303,24 @@ class Executor:
             threading.Thread(target=self._stop_orphan, args=(run,), daemon=True).start()
         return True
 
+    def pause(self, job_id: int) -> bool:
+        """Stop the job's whole tree with SIGSTOP; its time limit stops too."""
+        return self._control(job_id, "pause")
+
+    def resume(self, job_id: int) -> bool:
+        """Continue a paused job's tree with SIGCONT."""
+        return self._control(job_id, "resume")
+
+    def _control(self, job_id: int, action: str) -> bool:
+        run = self.runs.get(job_id)
+        if run is None or run.keeper is None or run.orphaned:
+            return False
+        control = run.record.with_suffix(".ctl")
+        control.write_text(action)
+        sent = proc.send(run.keeper, run.keeper_start, signal.SIGUSR1)
+        logger.info("job %d: %s %s", job_id, action, "sent" if sent else "failed")
+        return sent
+
     def _signal_keeper(self, run: Run) -> bool:
         sent = proc.send(run.keeper, run.keeper_start, signal.SIGTERM)
         if not sent:
@@ -297,7 +341,7 @@ class Executor:
         """Seconds until runs need another look, or None when none do."""
         if not self.runs:
             return None
-        if any(run.adopted or run.orphaned for run in self.runs.values()):
+        if any(run.adopted or run.orphaned or run.mem for run in self.runs.values()):
             return 0.5
         return 2.0
 
@@ -316,6 +360,8 @@ class Executor:
             if not run.orphaned and proc.is_alive(run.keeper, run.keeper_start):
                 if run.adopted:
                     self._queue_recorded_end(run)
+                if run.mem:
+                    self._check_memory(run)
                 continue
             if self._queue_recorded_end(run):
                 continue
@@ -330,6 +376,15 @@ class Executor:
                 run.orphaned = True
                 continue
             self.events.put(lost_event(run))
+
+    def _check_memory(self, run: Run) -> None:
+        used = tree_rss(run.keeper) // (1 << 20)
+        if used > run.mem and not run.cancelling:
+            logger.warning(
+                "job %d: uses %d MiB, more than its %d MiB", run.job_id, used, run.mem
+            )
+            run.cancelling = True
+            self._control(run.job_id, "oom")
 
     def _queue_recorded_end(self, run: Run) -> bool:
         record = read_record(run.record)
@@ -352,6 +407,23 @@ def lost_event(run: Run) -> dict[str, Any]:
     }
 
 
+def tree_rss(root: int | None) -> int:
+    """Bytes resident in every process below root."""
+    import psutil
+
+    try:
+        children = psutil.Process(root).children(recursive=True)
+    except psutil.Error:
+        return 0
+    total = 0
+    for child in children:
+        try:
+            total += child.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
 def read_record(path: Path) -> dict[str, Any]:
     """A run record as its keeper last wrote it; empty if there is none."""
     try:
@@ -361,9 +433,13 @@ def read_record(path: Path) -> dict[str, Any]:
 
 
 def job_environment(job: Job, captured: dict[str, str]) -> dict[str, str]:
-    """The environment captured at submission, plus what runner tells the job."""
+    """The environment captured at submission, plus what runner tells the job.
+
+    captured may already hold the array variables the scheduler added.
+    """
     env = dict(captured)
     env["RUNNER_JOB_ID"] = str(job.id)
+    env["RUNNER_ATTEMPT"] = str(job.attempt)
     env["RUNNER_JOB_NAME"] = job.name
     env["RUNNER_CPUS"] = str(job.cpus)
     for name in THREAD_VARIABLES:

@@ -15,9 +15,10 @@ from runner.api import Api
 from runner.config import Paths, Settings
 from runner.db import Database
 from runner.executor import Executor
+from runner.hooks import HookRunner
 from runner.recovery import reconcile
 from runner.repositories import WorkerRepository
-from runner.resources import ResourceCounter
+from runner.resources import ResourceCounter, Totals
 from runner.scheduler import Scheduler
 from runner.server import SocketServer
 
@@ -55,7 +56,7 @@ class Host:
 
     def _start_parts(self) -> None:
         self.database = Database(self.paths.database)
-        self.counter = ResourceCounter(self.settings.cpus)
+        self.counter = ResourceCounter(machine_totals(self.settings))
         self.ended = threading.Condition()
         self.executor = Executor(
             WorkerRepository,
@@ -64,6 +65,10 @@ class Host:
             self.paths.runs,
             self.settings.grace,
             wake=self._wake,
+        )
+        self.executor.empty_cuda = self.settings.empty_cuda
+        self.hooks = HookRunner(
+            self.database, self.settings.on_finish, self.settings.hook_timeout
         )
         self.scheduler = Scheduler(
             self.database,
@@ -88,6 +93,7 @@ class Host:
 
     def _on_ended(self, job_ids: list[int]) -> None:
         self.last_activity = time.monotonic()
+        self.hooks.run(job_ids)
         with self.ended:
             self.ended.notify_all()
 
@@ -119,6 +125,7 @@ class Host:
         self.server.server_close()
         self.scheduler.stop()
         self.executor.stop()
+        self.hooks.close()
         self.database.close()
         self._release_lock()
         logger.info("host: stopped")
@@ -146,3 +153,19 @@ def take_lock(paths: Paths) -> IO[str]:
     lock_file.write(f"{os.getpid()}\n")
     lock_file.flush()
     return lock_file
+
+
+def machine_totals(settings: Settings) -> Totals:
+    """What the counter hands out; cores only when each CPU can get its own."""
+    cores: tuple[int, ...] = ()
+    if settings.pin_cpus:
+        available = tuple(sorted(os.sched_getaffinity(0)))
+        if len(available) >= settings.cpus:
+            cores = available[: settings.cpus]
+        else:
+            logger.warning(
+                "host: %d CPUs configured but %d cores available; not pinning",
+                settings.cpus,
+                len(available),
+            )
+    return Totals(settings.cpus, settings.mem, settings.gpus, cores)

@@ -75,6 +75,8 @@ class Keeper:
         self.reason = "exited"
         self.stopping = False
         self.killing = False
+        self.paused_remaining: float | None = None
+        """Seconds of time limit left when the job was paused."""
 
     def run(self) -> None:
         self._detach()
@@ -109,6 +111,7 @@ class Keeper:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, self._on_cancel)
         signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.signal(signal.SIGUSR1, self._on_control)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
@@ -173,6 +176,27 @@ class Keeper:
             self.reason = "cancelled"
             self._terminate()
 
+    def _on_control(self, _sig: int, _frame: object) -> None:
+        """The host wrote an action to the control file: pause, resume or oom."""
+        try:
+            with open(self.request["record"][: -len(".json")] + ".ctl") as control:
+                action = control.read().strip()
+        except OSError:
+            return
+        if action == "pause" and self.paused_remaining is None and not self.stopping:
+            self.paused_remaining, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+            signal_tree(os.getpid(), self.pid, signal.SIGSTOP)
+        elif action == "resume" and self.paused_remaining is not None:
+            signal_tree(os.getpid(), self.pid, signal.SIGCONT)
+            if self.paused_remaining > 0:
+                signal.setitimer(signal.ITIMER_REAL, self.paused_remaining)
+            self.paused_remaining = None
+        elif action == "oom" and not self.killing:
+            self.reason = "oom"
+            self.stopping = self.killing = True
+            signal_tree(os.getpid(), self.pid, signal.SIGKILL)
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+
     def _on_alarm(self, _sig: int, _frame: object) -> None:
         if self.stopping:
             self.killing = True
@@ -184,6 +208,9 @@ class Keeper:
 
     def _terminate(self) -> None:
         signal_tree(os.getpid(), self.pid, signal.SIGTERM)
+        if self.paused_remaining is not None:
+            signal_tree(os.getpid(), self.pid, signal.SIGCONT)
+            self.paused_remaining = None
         self._begin_stop()
 
     def _begin_stop(self) -> None:
@@ -204,6 +231,8 @@ def _exec_job(request: dict[str, Any], out: int, err: int, ready: int) -> None:
         for sig in _DEFAULT_SIGNALS:
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        if request.get("cores"):
+            os.sched_setaffinity(0, request["cores"])
         step = "cannot enter working directory"
         os.chdir(request["cwd"])
         os.dup2(out, 1)

@@ -18,7 +18,7 @@ from runner.repositories import (
     SchedulerRepository,
     WorkerRepository,
 )
-from runner.resources import ResourceCounter
+from runner.resources import Grant, ResourceCounter, parse_ids
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,10 @@ def reconcile(database: Database, executor: Executor, counter: ResourceCounter) 
     executor.apply(events, release=False)
     with database.read() as session:
         held = SchedulerRepository.unreleased_allocations(session)
-        counter.rebuild(allocation.cpus for allocation in held)
+        counter.rebuild(
+            Grant(a.cpus, a.mem, parse_ids(a.gpu_ids), parse_ids(a.core_ids))
+            for a in held
+        )
     _remove_stale_records(executor)
     logger.info(
         "recovery: %d runs watched, %d CPUs held", len(executor.runs), counter.used_cpus

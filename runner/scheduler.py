@@ -1,22 +1,31 @@
-"""The scheduler thread: starts pending jobs as their CPUs come free."""
+"""The scheduler thread: starts pending jobs as their resources come free."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
+from runner import dependency as deps
+from runner import planner
 from runner.db import Database
 from runner.executor import Executor
-from runner.models import Job
+from runner.models import Job, ResourceAllocation
 from runner.repositories import JobRepository, SchedulerRepository
-from runner.resources import ResourceCounter
+from runner.resources import Grant, Request, ResourceCounter, format_ids
 
 logger = logging.getLogger(__name__)
 
+WINDOW = 1000
+"""Pending jobs looked at per tick, in priority order."""
+
 
 class Scheduler:
-    """Wakes on a submission or an ended job, never polls the queue."""
+    """Wakes on a submission, a request or an ended job; never polls the queue."""
 
     def __init__(
         self,
@@ -31,12 +40,18 @@ class Scheduler:
         self.executor = executor
         self.node_name = node_name
         self.on_ended = on_ended
+        self.reasons: dict[int, str] = {}
+        """Why each pending job looked at in the last tick did not start."""
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._environments: dict[int, dict[str, str]] = {}
-        self._cancels: set[int] = set()
-        self._cancel_lock = threading.Lock()
+        self._controls: list[tuple[str, int]] = []
+        self._controls_lock = threading.Lock()
+        self._next_begin: float | None = None
+        self._array_env: dict[int, dict[str, str]] = {}
+        self._cancelled: list[int] = []
+        executor.after_end = _retry_failures
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -48,10 +63,10 @@ class Scheduler:
         """Ask for a tick as soon as possible; cheap, callable from any thread."""
         self._wake.set()
 
-    def cancel(self, job_id: int) -> None:
-        """Ask for a running job to be stopped at the next tick."""
-        with self._cancel_lock:
-            self._cancels.add(job_id)
+    def control(self, action: str, job_id: int) -> None:
+        """Ask for a running job to be cancelled, paused or resumed."""
+        with self._controls_lock:
+            self._controls.append((action, job_id))
         self._wake.set()
 
     def stop(self) -> None:
@@ -66,70 +81,220 @@ class Scheduler:
                 self.tick()
             except Exception:
                 logger.exception("scheduler: tick failed")
-            self._wake.wait(self.executor.watch_interval())
+            self._wake.wait(self._timeout())
             self._wake.clear()
+
+    def _timeout(self) -> float | None:
+        timeouts = [self.executor.watch_interval()]
+        if self._next_begin is not None:
+            timeouts.append(max(0.0, self._next_begin - time.time()) + 0.01)
+        known = [t for t in timeouts if t is not None]
+        return min(known) if known else None
 
     def tick(self) -> list[int]:
         """One round of scheduling; the ids of the jobs it started.
 
         1. Record what keepers reported: starts, exits, failures.
-        2. Pass on cancel requests for running jobs.
+        2. Pass on cancel, pause and resume requests for running jobs.
         3. Look for runs whose keeper died or whose report was lost.
-        4. Reserve CPUs for pending jobs in (priority, id) order, stopping at
-           the first that does not fit, and mark them RUNNING, in one
-           transaction.
+        4. Plan: walk pending jobs in (priority, id) order, start those that
+           fit, hold a reservation for the first that does not, backfill
+           behind it, cancel those whose dependency can never be met; reserve
+           and mark RUNNING in one transaction.
         5. Hand the reserved jobs to the executor.
         """
         self._record()
-        self._cancel()
+        self._apply_controls()
         self.executor.check_runs()
         self._record()
         started = self._reserve()
-        for job, run_id in started:
+        for job, run_id, grant in started:
             try:
-                self.executor.launch(job, run_id, self._environment(job.env_id))
+                env = self._environment(job.env_id)
+                extra = self._array_env.get(job.id)
+                env = {**env, **extra} if extra else env
+                self.executor.launch(job, run_id, env, grant)
             except Exception as error:
                 logger.exception("job %d: launch failed", job.id)
                 self.executor.fail_launch(job.id, run_id, str(error))
-        return [job.id for job, _ in started]
-
-    def _cancel(self) -> None:
-        with self._cancel_lock:
-            cancels, self._cancels = self._cancels, set()
-        for job_id in sorted(cancels):
-            self.executor.cancel(job_id)
+        return [job.id for job, _, _ in started]
 
     def _record(self) -> None:
         ended = self.executor.record_events()
         if ended:
             self.on_ended(ended)
 
-    def _reserve(self) -> list[tuple[Job, int]]:
-        free = self.counter.free_cpus
-        if free <= 0:
+    def _apply_controls(self) -> None:
+        with self._controls_lock:
+            controls, self._controls = self._controls, []
+        for action, job_id in controls:
+            getattr(self.executor, action)(job_id)
+
+    def _reserve(self) -> list[tuple[Job, int, Grant]]:
+        if self.counter.free_cpus <= 0:
             return []
-        held = 0
+        self._cancelled = []
+        grants: dict[int, Grant] = {}
         try:
             with self.database.write() as session:
-                pending = SchedulerRepository.pending_jobs(session, limit=free)
-                allocations = []
-                for job in pending:
-                    if not self.counter.try_reserve(job.cpus):
-                        break
-                    held += job.cpus
-                    allocations.append(
-                        SchedulerRepository.reserve(session, job, self.node_name)
+                jobs, result = self._plan(session, grants)
+                allocations = [
+                    SchedulerRepository.reserve(
+                        session,
+                        jobs[job_id],
+                        self.node_name,
+                        format_ids(grants[job_id].gpu_ids),
+                        format_ids(grants[job_id].core_ids),
                     )
+                    for job_id in result.started
+                ]
                 session.flush()
                 started = [(a.job_id, a.id) for a in allocations]
+                self._array_env = _array_variables(
+                    session, [jobs[job_id] for job_id, _ in started]
+                )
         except Exception:
-            self.counter.release(held)
+            for grant in grants.values():
+                self.counter.release(grant)
             raise
-        jobs = {job.id: job for job in pending}
-        return [(jobs[job_id], run_id) for job_id, run_id in started]
+        self.reasons = result.reasons
+        if self._cancelled:
+            self.on_ended(self._cancelled)
+            self._cancelled = []
+            self._wake.set()
+        return [(jobs[job_id], run_id, grants[job_id]) for job_id, run_id in started]
+
+    def _plan(
+        self, session: Session, grants: dict[int, Grant]
+    ) -> tuple[dict[int, Job], planner.Plan]:
+        pending = SchedulerRepository.pending_jobs(session, limit=WINDOW)
+        running = SchedulerRepository.running(session)
+        candidates = self._candidates(session, pending, running)
+        holdings = [_holding(job, allocation) for job, allocation in running]
+
+        def reserve(job_id: int, request: Request) -> bool:
+            grant = self.counter.try_reserve(request)
+            if grant is not None:
+                grants[job_id] = grant
+            return grant is not None
+
+        result = planner.plan(
+            candidates, holdings, reserve, self.counter.free, time.time()
+        )
+        return {job.id: job for job in pending}, result
+
+    def _candidates(
+        self,
+        session: Session,
+        pending: list[Job],
+        running: list[tuple[Job, ResourceAllocation]],
+    ) -> list[planner.Candidate]:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        states = self._dependency_states(session, pending)
+        throttles = self._throttles(session, pending)
+        per_array: dict[int, int] = {}
+        for job, _ in running:
+            if job.array_id is not None:
+                per_array[job.array_id] = per_array.get(job.array_id, 0) + 1
+        self._next_begin = None
+        candidates = []
+        for job in pending:
+            blocked = self._blocked_by(session, job, now, states)
+            if blocked is None and job.array_id in throttles:
+                running_tasks = per_array.get(job.array_id, 0)
+                if running_tasks >= throttles[job.array_id]:
+                    blocked = planner.ARRAY_LIMIT
+                else:
+                    per_array[job.array_id] = running_tasks + 1
+            if blocked == "cancelled":
+                continue
+            candidates.append(
+                planner.Candidate(
+                    job.id,
+                    Request(job.cpus, job.mem, job.gpus),
+                    job.time_limit,
+                    blocked,
+                )
+            )
+        return candidates
+
+    def _blocked_by(
+        self, session: Session, job: Job, now: datetime, states: dict[int, str]
+    ) -> str | None:
+        if job.held:
+            return planner.HELD
+        if job.begin_time is not None and job.begin_time > now:
+            begin = job.begin_time.replace(tzinfo=UTC).timestamp()
+            self._next_begin = min(begin, self._next_begin or begin)
+            return planner.BEGIN_TIME
+        if job.dependency:
+            outcome, term = deps.evaluate(deps.parse(job.dependency), states)
+            if outcome == deps.NEVER:
+                reason = f"dependency {term} can never be satisfied"
+                logger.info("job %d: cancelled: %s", job.id, reason)
+                JobRepository.cancel_pending(session, job.id, reason)
+                self._cancelled.append(job.id)
+                return "cancelled"
+            if outcome == deps.WAIT:
+                return planner.DEPENDENCY
+        return None
+
+    @staticmethod
+    def _dependency_states(session: Session, pending: list[Job]) -> dict[int, str]:
+        wanted: set[int] = set()
+        for job in pending:
+            if job.dependency:
+                wanted |= deps.parse(job.dependency).ids
+        return SchedulerRepository.states(session, wanted) if wanted else {}
+
+    @staticmethod
+    def _throttles(session: Session, pending: list[Job]) -> dict[int, int]:
+        ids = {job.array_id for job in pending if job.array_id is not None}
+        if not ids:
+            return {}
+        arrays = JobRepository.arrays(session, ids)
+        return {i: a.throttle for i, a in arrays.items() if a.throttle is not None}
 
     def _environment(self, env_id: int) -> dict[str, str]:
         if env_id not in self._environments:
             with self.database.read() as session:
                 self._environments[env_id] = JobRepository.environment(session, env_id)
         return self._environments[env_id]
+
+
+def _array_variables(session: Session, jobs: list[Job]) -> dict[int, dict[str, str]]:
+    """The RUNNER_ARRAY_* variables of each array task among jobs."""
+    tasks = [job for job in jobs if job.array_id is not None]
+    if not tasks:
+        return {}
+    arrays = JobRepository.arrays(session, {job.array_id for job in tasks})
+    variables = {}
+    for job in tasks:
+        array = arrays[job.array_id]
+        variables[job.id] = {
+            "RUNNER_ARRAY_JOB_ID": str(array.id),
+            "RUNNER_ARRAY_TASK_ID": str(job.array_task),
+            "RUNNER_ARRAY_TASK_COUNT": str(array.count),
+            "RUNNER_ARRAY_TASK_MIN": str(array.min_task),
+            "RUNNER_ARRAY_TASK_MAX": str(array.max_task),
+        }
+    return variables
+
+
+def _holding(job: Job, allocation: ResourceAllocation) -> planner.Holding:
+    request = Request(allocation.cpus, allocation.mem, len(_ids(allocation.gpu_ids)))
+    if job.time_limit and job.start_time is not None:
+        start = job.start_time.replace(tzinfo=UTC).timestamp()
+        return planner.Holding(request, start + job.time_limit)
+    return planner.Holding(request)
+
+
+def _ids(text: str | None) -> list[str]:
+    return text.split(",") if text else []
+
+
+def _retry_failures(session: Session, job_ids: list[int]) -> None:
+    """Queue again the failed jobs that have retries left."""
+    for job_id in job_ids:
+        if JobRepository.retry(session, job_id, automatic=True):
+            logger.info("job %d: failed; queued again", job_id)

@@ -40,6 +40,19 @@ class JobSpec:
     time_limit: int | None = None
     """Seconds; None means no limit."""
     priority: int = 0
+    mem: int = 0
+    """MiB to reserve; 0 for none."""
+    gpus: int = 0
+    dependency: str | None = None
+    hold: bool = False
+    begin: str | None = None
+    """ISO 8601 UTC time before which the job may not start."""
+    array: str | None = None
+    """Task ids as sbatch spells them, e.g. `1-10%2`."""
+    retries: int = 0
+    output: str | None = None
+    """Stdout path pattern (%A, %a, %j, %x); None for the home's logs."""
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,22 +112,35 @@ def format_duration(seconds: float | None) -> str:
     return f"{days}-{clock}" if days else clock
 
 
-def check(spec: JobSpec, total_cpus: int | None = None) -> None:
+def check(
+    spec: JobSpec,
+    total_cpus: int | None = None,
+    total_mem: int | None = None,
+    total_gpus: int | None = None,
+) -> None:
     """Raise SpecError for the first thing wrong with the submission."""
     check_argv(spec.argv)
-    if spec.cpus < 1:
-        raise SpecError(f"-c/--cpus: {spec.cpus} is not a CPU count (at least 1)")
-    if total_cpus is not None and spec.cpus > total_cpus:
-        raise SpecError(
-            f"-c/--cpus: {spec.cpus} is more than the {total_cpus} CPUs runner "
-            "hands out"
-        )
+    _check_count("-c/--cpus", spec.cpus, 1, total_cpus, "CPUs")
+    _check_count("--mem", spec.mem, 0, total_mem, "MiB of memory")
+    _check_count("-G/--gpus", spec.gpus, 0, total_gpus, "GPUs")
+    _check_count("--retries", spec.retries, 0, None, "")
     if spec.time_limit is not None and spec.time_limit <= 0:
         raise SpecError("-t/--time: the limit must be positive")
     if spec.name is not None and ("\0" in spec.name or not spec.name.strip()):
         raise SpecError("-J/--job-name: give a non-empty name without NUL bytes")
     if not os.path.isdir(spec.cwd):
         raise SpecError(f"-D/--chdir: {spec.cwd!r} is not a directory")
+
+
+def _check_count(
+    flag: str, value: object, least: int, most: int | None, what: str
+) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise SpecError(f"{flag}: {value!r} must be a whole number >= {least}")
+    if most is not None and value > most:
+        raise SpecError(
+            f"{flag}: {value} is more than the {most} {what} runner hands out"
+        )
 
 
 def check_argv(argv: list[str]) -> None:

@@ -5,48 +5,171 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from runner.models import (
+    FINAL_STATES,
     AllocationStatus,
     Environment,
     Job,
+    JobArray,
+    JobAttempt,
     JobState,
     ResourceAllocation,
 )
 from runner.repositories.worker import utcnow
-from runner.spec import JobSpec, default_name
 
 
 class JobRepository:
     """Adds jobs and reads them back; the caller commits."""
 
     @staticmethod
-    def add(session: Session, spec: JobSpec, logs: Path) -> int:
-        """Queue one job as PENDING; returns its id."""
-        job = Job(
-            name=spec.name or default_name(spec.argv),
-            command=json.dumps(spec.argv),
-            cwd=spec.cwd,
-            env_id=JobRepository.environment_id(session, spec.env),
-            cpus=spec.cpus,
-            time_limit=spec.time_limit,
-            priority=spec.priority,
-            state=JobState.PENDING,
-            submit_time=utcnow(),
-            stdout_path="",
-            stderr_path="",
+    def next_id(session: Session) -> int:
+        """The id the next job will get, inside a write transaction."""
+        return int(session.scalar(select(func.coalesce(func.max(Job.id), 0)))) + 1
+
+    @staticmethod
+    def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
+        """Queue many jobs at once; each row names its id and every column."""
+        session.execute(Job.__table__.insert(), rows)
+
+    @staticmethod
+    def insert_array(
+        session: Session, array_id: int, tasks: Sequence[int], throttle: int | None
+    ) -> None:
+        session.add(
+            JobArray(
+                id=array_id,
+                throttle=throttle,
+                count=len(tasks),
+                min_task=min(tasks),
+                max_task=max(tasks),
+            )
         )
-        session.add(job)
-        session.flush()
-        job.stdout_path = str(logs / f"{job.id}.out")
-        job.stderr_path = str(logs / f"{job.id}.err")
-        session.flush()
-        return job.id
+
+    @staticmethod
+    def arrays(session: Session, array_ids: Iterable[int]) -> dict[int, JobArray]:
+        rows = session.scalars(select(JobArray).where(JobArray.id.in_(list(array_ids))))
+        return {array.id: array for array in rows}
+
+    @staticmethod
+    def expand_ids(session: Session, ids: Iterable[int]) -> list[int]:
+        """The ids given, each array id replaced by the ids of all its tasks."""
+        wanted = list(ids)
+        arrays = set(
+            session.scalars(select(JobArray.id).where(JobArray.id.in_(wanted)))
+        )
+        if not arrays:
+            return wanted
+        tasks: dict[int, list[int]] = {}
+        rows = session.execute(
+            select(Job.array_id, Job.id)
+            .where(Job.array_id.in_(arrays))
+            .order_by(Job.id)
+        )
+        for array_id, job_id in rows:
+            tasks.setdefault(array_id, []).append(job_id)
+        expanded: list[int] = []
+        for job_id in wanted:
+            expanded.extend(tasks.get(job_id, [job_id]))
+        return list(dict.fromkeys(expanded))
+
+    @staticmethod
+    def task_id(session: Session, array_id: int, task: int) -> int | None:
+        """The job id of one task of an array."""
+        return session.scalar(
+            select(Job.id).where(Job.array_id == array_id, Job.array_task == task)
+        )
+
+    @staticmethod
+    def set_held(session: Session, job_id: int, held: bool) -> bool:
+        """Hold or release a pending job; False if it is not pending."""
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.PENDING)
+            .values(held=held)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    @staticmethod
+    def move_to_top(session: Session, job_id: int) -> bool:
+        """Give a pending job a priority above every other pending job."""
+        highest = session.scalar(
+            select(func.max(Job.priority)).where(Job.state == JobState.PENDING)
+        )
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.PENDING)
+            .values(priority=(highest or 0) + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    @staticmethod
+    def set_suspended(session: Session, job_id: int, suspended: bool) -> bool:
+        """RUNNING <-> SUSPENDED; False if the job was not in the other state."""
+        old, new = (
+            (JobState.RUNNING, JobState.SUSPENDED)
+            if suspended
+            else (JobState.SUSPENDED, JobState.RUNNING)
+        )
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == old)
+            .values(state=new)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    @staticmethod
+    def retry(session: Session, job_id: int, automatic: bool = False) -> bool:
+        """Queue an ended job again: same id, attempt up, the old run kept.
+
+        With automatic, only a failure with retries left is queued again.
+        """
+        job = session.get(Job, job_id)
+        if job is None or job.state not in FINAL_STATES:
+            return False
+        if job.state == JobState.COMPLETED and not automatic:
+            return False
+        if automatic and (not job.state.is_failure or job.attempt > job.retries):
+            return False
+        session.add(
+            JobAttempt(
+                job_id=job.id,
+                attempt=job.attempt,
+                state=job.state,
+                exit_code=job.exit_code,
+                error_msg=job.error_msg,
+                start_time=job.start_time,
+                end_time=job.end_time,
+                stdout_path=job.stdout_path,
+                stderr_path=job.stderr_path,
+            )
+        )
+        job.attempt += 1
+        job.stdout_path = _attempt_path(job.stdout_path, job.attempt)
+        job.stderr_path = _attempt_path(job.stderr_path, job.attempt)
+        job.state = JobState.PENDING
+        job.exit_code = job.error_msg = None
+        job.start_time = job.end_time = None
+        return True
+
+    @staticmethod
+    def attempts(session: Session, job_id: int) -> list[JobAttempt]:
+        """Earlier runs of a retried job, oldest first."""
+        return list(
+            session.scalars(
+                select(JobAttempt)
+                .where(JobAttempt.job_id == job_id)
+                .order_by(JobAttempt.attempt)
+            )
+        )
 
     @staticmethod
     def environment_id(session: Session, variables: dict[str, str]) -> int:
@@ -123,6 +246,16 @@ class JobRepository:
         return {job_id: pid for job_id, pid in rows}
 
     @staticmethod
+    def dependents(session: Session) -> list[tuple[int, str]]:
+        """Each pending job that waits on others, with its dependency."""
+        rows = session.execute(
+            select(Job.id, Job.dependency).where(
+                Job.state == JobState.PENDING, Job.dependency.is_not(None)
+            )
+        )
+        return [(job_id, text) for job_id, text in rows]
+
+    @staticmethod
     def cancel_pending(session: Session, job_id: int, reason: str) -> bool:
         """PENDING -> CANCELLED; False if the job was not pending."""
         result = session.execute(
@@ -149,3 +282,14 @@ class JobRepository:
             )
         )
         return int(total or 0)
+
+
+def _attempt_path(path: str, attempt: int) -> str:
+    """The log path of a later attempt: `7.out` -> `7.2.out`, else `path.2`."""
+    folder, _, name = path.rpartition("/")
+    stem = name.split(".")[0]
+    for suffix in (".out", ".err"):
+        if name.endswith(suffix) and stem.isdigit():
+            return f"{folder}/{stem}.{attempt}{suffix}"
+    base = path.rsplit(".", 1)[0] if path.rsplit(".", 1)[-1].isdigit() else path
+    return f"{base}.{attempt}"

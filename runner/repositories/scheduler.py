@@ -25,7 +25,13 @@ class SchedulerRepository:
         )
 
     @staticmethod
-    def reserve(session: Session, job: Job, node_name: str) -> ResourceAllocation:
+    def reserve(
+        session: Session,
+        job: Job,
+        node_name: str,
+        gpu_ids: str | None = None,
+        core_ids: str | None = None,
+    ) -> ResourceAllocation:
         """A RESERVED allocation for the job, and the job moved to RUNNING."""
         session.execute(
             update(Job)
@@ -36,6 +42,9 @@ class SchedulerRepository:
         allocation = ResourceAllocation(
             job_id=job.id,
             cpus=job.cpus,
+            mem=job.mem,
+            gpu_ids=gpu_ids,
+            core_ids=core_ids,
             node_name=node_name,
             status=AllocationStatus.RESERVED,
         )
@@ -52,3 +61,18 @@ class SchedulerRepository:
                 )
             )
         )
+
+    @staticmethod
+    def running(session: Session) -> list[tuple[Job, ResourceAllocation]]:
+        """Jobs holding resources now, with their allocations: for backfill."""
+        rows = session.execute(
+            select(Job, ResourceAllocation)
+            .join(ResourceAllocation, ResourceAllocation.job_id == Job.id)
+            .where(ResourceAllocation.status != AllocationStatus.RELEASED)
+        )
+        return [(job, allocation) for job, allocation in rows.tuples()]
+
+    @staticmethod
+    def states(session: Session, job_ids: set[int]) -> dict[int, str]:
+        rows = session.execute(select(Job.id, Job.state).where(Job.id.in_(job_ids)))
+        return {job_id: JobState(state).value for job_id, state in rows}

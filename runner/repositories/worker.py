@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from runner.models import AllocationStatus, Job, JobState, ResourceAllocation
 
-ACTIVE_STATES = (JobState.PENDING, JobState.RUNNING)
+ACTIVE_STATES = (JobState.PENDING, JobState.RUNNING, JobState.SUSPENDED)
 
 
 def utcnow() -> datetime:
