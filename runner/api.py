@@ -254,7 +254,7 @@ class Api:
         """Job ids from `N` (a job, or every task of array N) and `N_T` (a task)."""
         if not ids:
             raise UsageError("give at least one job id")
-        plain: list[int] = []
+        resolved: list[int] = []
         for given in ids:
             text = str(given)
             array, _, task = text.partition("_")
@@ -264,13 +264,12 @@ class Api:
                 found = JobRepository.task_id(session, int(array), int(task))
                 if found is None:
                     raise UsageError(f"unknown job id {text}")
-                plain.append(found)
-            else:
-                plain.append(int(array))
-        missing = JobRepository.missing_ids(session, plain)
-        if missing:
-            raise UsageError(f"unknown job id {missing[0]}")
-        return JobRepository.expand_ids(session, plain)
+                resolved.append(found)
+                continue
+            if JobRepository.missing_ids(session, [int(array)]):
+                raise UsageError(f"unknown job id {text}")
+            resolved.extend(JobRepository.expand_ids(session, [int(array)]))
+        return list(dict.fromkeys(resolved))
 
     def _jobs(self, ids: list[int]) -> list[dict[str, Any]]:
         with self.database.read() as session:
