@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +238,9 @@ class Executor:
         """Write how the run ended; what to give back to the counter."""
         if event["event"] == "failed":
             logger.info("job %d: could not start: %s", run.job_id, event["error"])
-            self.repository.update_job_failed(session, run.job_id, event["error"])
+            self.repository.update_job_failed(
+                session, run.job_id, event["error"], end_time=_ended_at(event)
+            )
         else:
             self._record_exit(session, run, event)
         released = self.repository.release_allocation(session, run.job_id)
@@ -254,40 +257,18 @@ class Executor:
     def _record_exit(self, session: Session, run: Run, event: dict[str, Any]) -> None:
         code, sig = int(event["code"]), int(event["signal"])
         reason = event.get("reason", "exited")
-        exit_code = f"{code}:{sig}"
-        logger.info("job %d: %s with %s", run.job_id, reason, exit_code)
-        notes = []
+        ended = _ended_at(event)
+        logger.info("job %d: %s with %d:%d", run.job_id, reason, code, sig)
+        if reason == "exited" and not event.get("leftovers"):
+            self.repository.update_job_completion(session, run.job_id, code, sig, ended)
+            return
+        state, message = _outcome(run, code, sig, reason)
         if event.get("leftovers"):
-            notes.append(
-                f"stopped {event['leftovers']} background process(es) it left running"
-            )
-        if reason == "timeout":
-            limit = format_duration(run.time_limit) if run.time_limit else "its limit"
-            message = "; ".join([f"time limit {limit} reached", *notes])
-            self.repository.update_job_ended(
-                session, run.job_id, JobState.TIMEOUT, exit_code, message
-            )
-        elif reason == "oom":
-            message = "; ".join(
-                [f"used more memory than the {run.mem} MiB it asked for", *notes]
-            )
-            self.repository.update_job_ended(
-                session, run.job_id, JobState.OUT_OF_MEMORY, exit_code, message
-            )
-        elif reason == "cancelled":
-            message = "; ".join(["cancelled", *notes])
-            self.repository.update_job_ended(
-                session, run.job_id, JobState.CANCELLED, exit_code, message
-            )
-        elif notes:
-            failure = describe_exit(code, sig)
-            state = JobState.FAILED if failure else JobState.COMPLETED
-            message = "; ".join([*([failure] if failure else []), *notes])
-            self.repository.update_job_ended(
-                session, run.job_id, state, exit_code, message
-            )
-        else:
-            self.repository.update_job_completion(session, run.job_id, code, sig)
+            note = f"stopped {event['leftovers']} background process(es) it left"
+            message = f"{message}; {note}" if message else note
+        self.repository.update_job_ended(
+            session, run.job_id, state, f"{code}:{sig}", message, ended
+        )
 
     # -- control ----------------------------------------------------------------
 
@@ -392,6 +373,30 @@ class Executor:
             self.events.put(record)
             return True
         return False
+
+
+def _outcome(run: Run, code: int, sig: int, reason: str) -> tuple[JobState, str | None]:
+    """The state a run ends in, and why, from what its keeper reported."""
+    if reason == "timeout":
+        limit = format_duration(run.time_limit) if run.time_limit else "its limit"
+        return JobState.TIMEOUT, f"time limit {limit} reached"
+    if reason == "oom":
+        return (
+            JobState.OUT_OF_MEMORY,
+            f"used more memory than the {run.mem} MiB it asked for",
+        )
+    if reason == "cancelled":
+        return JobState.CANCELLED, "cancelled"
+    failure = describe_exit(code, sig)
+    return (JobState.FAILED if failure else JobState.COMPLETED), failure
+
+
+def _ended_at(event: dict[str, Any]) -> datetime | None:
+    """When the keeper saw the run end, as naive UTC; None if it did not say."""
+    stamp = event.get("ended")
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(float(stamp), UTC).replace(tzinfo=None)
 
 
 def lost_event(run: Run) -> dict[str, Any]:

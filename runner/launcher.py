@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 from runner.proc import signal_tree, start_ticks
@@ -218,7 +219,7 @@ class Keeper:
         signal.setitimer(signal.ITIMER_REAL, max(0.01, float(self.request["grace"])))
 
     def _finish(self, outcome: dict[str, Any]) -> None:
-        self.record.update(outcome)
+        self.record.update(outcome, ended=time.time())
         write_record(self.request["record"], self.record)
         report(self.record)
 

@@ -44,19 +44,31 @@ class WorkerRepository:
 
     @staticmethod
     def update_job_completion(
-        session: Session, job_id: int, exit_code: int, signal: int = 0
+        session: Session,
+        job_id: int,
+        exit_code: int,
+        signal: int = 0,
+        end_time: datetime | None = None,
     ) -> bool:
-        """COMPLETED when code and signal are 0, else FAILED with the reason."""
+        """COMPLETED when code and signal are 0, else FAILED with the reason.
+
+        end_time is when the process ended, if known; else now.
+        """
         failure = describe_exit(exit_code, signal)
         state = JobState.FAILED if failure else JobState.COMPLETED
-        return _finish(session, job_id, state, f"{exit_code}:{signal}", failure)
+        code = f"{exit_code}:{signal}"
+        return _finish(session, job_id, state, code, failure, end_time)
 
     @staticmethod
     def update_job_failed(
-        session: Session, job_id: int, error_msg: str, exit_code: str = "-1:0"
+        session: Session,
+        job_id: int,
+        error_msg: str,
+        exit_code: str = "-1:0",
+        end_time: datetime | None = None,
     ) -> bool:
         """FAILED for a reason other than the process's own exit status."""
-        return _finish(session, job_id, JobState.FAILED, exit_code, error_msg)
+        return _finish(session, job_id, JobState.FAILED, exit_code, error_msg, end_time)
 
     @staticmethod
     def update_job_ended(
@@ -65,9 +77,10 @@ class WorkerRepository:
         state: JobState,
         exit_code: str,
         error_msg: str | None,
+        end_time: datetime | None = None,
     ) -> bool:
         """Ended in any state with its own message: a timeout, a cancel, a note."""
-        return _finish(session, job_id, state, exit_code, error_msg)
+        return _finish(session, job_id, state, exit_code, error_msg, end_time)
 
     @staticmethod
     def get_unreleased_allocation(
@@ -157,12 +170,16 @@ def _finish(
     state: JobState,
     exit_code: str,
     error_msg: str | None,
+    end_time: datetime | None = None,
 ) -> bool:
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state.in_(ACTIVE_STATES))
         .values(
-            state=state, end_time=utcnow(), exit_code=exit_code, error_msg=error_msg
+            state=state,
+            end_time=end_time or utcnow(),
+            exit_code=exit_code,
+            error_msg=error_msg,
         )
         .execution_options(synchronize_session=False)
     )
