@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -85,8 +86,9 @@ class Api:
         try:
             if handler is None:
                 raise UsageError(f"unknown request {op!r}")
+            _check_arguments(handler, request)
             return handler(**request)
-        except (UsageError, SpecError, TypeError) as error:
+        except (UsageError, SpecError) as error:
             return {"error": str(error), "kind": "usage"}
         except Exception as error:
             logger.exception("api: %s failed", op)
@@ -166,6 +168,8 @@ class Api:
         with self.database.write() as session:
             ids = submit(session, job_spec, self.host.paths.logs)
         logger.debug("job %d: queued (%d jobs)", ids[0], len(ids))
+        if job_spec.dependency:
+            self.host.scheduler.note_dependency()
         self.host.scheduler.wake()
         return {"id": ids[0], "ids": [ids[0], ids[-1]], "count": len(ids)}
 
@@ -232,13 +236,15 @@ class Api:
     # -- helpers --------------------------------------------------------------
 
     def _wait_final(self, ids: Iterable[int], timeout: float) -> bool:
+        """Block until every job is in a final state, or timeout seconds pass."""
         deadline = time.monotonic() + timeout
-        wanted = list(ids)
+        waiting = set(ids)
         with self.host.ended:
             while True:
                 with self.database.read() as session:
-                    states = JobRepository.states(session, wanted)
-                if all(state in FINAL_STATES for state in states.values()):
+                    states = JobRepository.states(session, waiting)
+                waiting = {i for i, s in states.items() if s not in FINAL_STATES}
+                if not waiting:
                     return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -292,6 +298,13 @@ class Api:
         ):
             return "BeginTime"
         return self.host.scheduler.reasons.get(job.id, "Priority")
+
+
+def _check_arguments(handler: Any, request: dict[str, Any]) -> None:
+    try:
+        inspect.signature(handler).bind(**request)
+    except TypeError as error:
+        raise UsageError(f"bad request: {error}") from None
 
 
 def _state(name: str) -> JobState:

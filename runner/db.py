@@ -45,17 +45,25 @@ class Database:
         self._writer = self.engine.execution_options(begin="IMMEDIATE")
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+        self._bookkeeping = _make_engine(path, synchronous="NORMAL")
+        self._bookkeeping_sessions = sessionmaker(
+            self._bookkeeping.execution_options(begin="IMMEDIATE"),
+            expire_on_commit=False,
+        )
         self._write_lock = threading.Lock()
         upgrade(self.engine, path)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A session in a `BEGIN IMMEDIATE` transaction, committed on success."""
-        with (
-            self._write_lock,
-            self._write_sessions() as session,
-            session.begin(),
-        ):
+    def write(self, durable: bool = True) -> Iterator[Session]:
+        """A session in a `BEGIN IMMEDIATE` transaction, committed on success.
+
+        A durable commit is on disk when it returns (synchronous=FULL). One
+        that is not may be lost to a power cut, never to a crash of the
+        process (synchronous=NORMAL): good enough for the host's bookkeeping,
+        which the keepers' run records let it rebuild; never for a submission.
+        """
+        sessions = self._write_sessions if durable else self._bookkeeping_sessions
+        with self._write_lock, sessions() as session, session.begin():
             yield session
 
     @contextmanager
@@ -66,6 +74,7 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        self._bookkeeping.dispose()
 
 
 def _create_private_file(path: Path) -> None:
@@ -75,7 +84,7 @@ def _create_private_file(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-def _make_engine(path: Path) -> Engine:
+def _make_engine(path: Path, synchronous: str = "FULL") -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -86,7 +95,7 @@ def _make_engine(path: Path) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

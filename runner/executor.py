@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
+import os
 import queue
 import signal
 import subprocess
@@ -12,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,13 @@ from runner import proc
 from runner.db import Database
 from runner.models import AllocationStatus, Job, JobState
 from runner.repositories.worker import WorkerRepository, describe_exit
-from runner.resources import Grant, ResourceCounter, parse_ids
+from runner.resources import Grant, Request, ResourceCounter, parse_ids
 from runner.spec import format_duration
 
 logger = logging.getLogger(__name__)
 
+START_DELAY = 0.05
+"""Seconds a reported start may wait before it is written down."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -46,6 +50,12 @@ class Run:
     keeper_start: int | None = None
     mem: int = 0
     """MiB the run may use; 0 for no limit."""
+    retries: int = 0
+    array_id: int | None = None
+    request: Request = field(default_factory=lambda: Request(1))
+    """What the run holds, for the planner's view of running jobs."""
+    ends: float = math.inf
+    """When its time limit frees its resources at the latest (epoch seconds)."""
     adopted: bool = False
     """Launched by an earlier host: no reports come, the record file tells."""
     orphaned: bool = False
@@ -79,6 +89,7 @@ class Executor:
         self._launcher: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._next_check = 0.0
+        self._soon: threading.Timer | None = None
         self.after_end: Callable[[Session, list[int]], None] = lambda s, ids: None
         """Runs inside the transaction that records ended jobs."""
         self.empty_cuda = True
@@ -87,12 +98,14 @@ class Executor:
 
     def start(self) -> None:
         """Start the launcher and the thread that reads its keepers' reports."""
+        package_root = str(Path(__file__).resolve().parent.parent)
         self._launcher = subprocess.Popen(
-            [sys.executable, "-m", "runner.launcher"],
+            [sys.executable, "-S", "-m", "runner.launcher"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,
             cwd="/",
+            env={**os.environ, "PYTHONPATH": package_root},
         )
         reader = threading.Thread(
             target=self._read_reports,
@@ -115,13 +128,33 @@ class Executor:
             launcher.wait(timeout=5)
 
     def _read_reports(self, stream: Any) -> None:
+        """Queue each report; an end wakes the scheduler, a start may wait."""
         for line in stream:
             try:
-                self.events.put(json.loads(line))
+                event = json.loads(line)
             except ValueError:
                 logger.error("executor: unreadable report %r", line)
                 continue
-            self.wake()
+            self.events.put(event)
+            if event.get("event") == "started":
+                self._wake_soon()
+            else:
+                self.wake()
+
+    def _wake_soon(self) -> None:
+        """Wake the scheduler within START_DELAY, so starts are recorded in
+        batches, often with the end of the same short job."""
+        with self._lock:
+            if self._soon is not None:
+                return
+            self._soon = threading.Timer(START_DELAY, self._wake_now)
+            self._soon.daemon = True
+            self._soon.start()
+
+    def _wake_now(self) -> None:
+        with self._lock:
+            self._soon = None
+        self.wake()
 
     def _send(self, request: dict[str, Any]) -> None:
         data = (json.dumps(request) + "\n").encode()
@@ -147,7 +180,16 @@ class Executor:
         grant = grant or Grant(job.cpus)
         record = self.runs_dir / f"{run_id}.json"
         self.runs[job.id] = Run(
-            job.id, run_id, job.cpus, record, job.time_limit, mem=job.mem
+            job.id,
+            run_id,
+            job.cpus,
+            record,
+            job.time_limit,
+            mem=job.mem,
+            retries=job.retries,
+            array_id=job.array_id,
+            request=Request(grant.cpus, grant.mem, len(grant.gpu_ids)),
+            ends=time.time() + job.time_limit if job.time_limit else math.inf,
         )
         job_env = job_environment(job, env)
         if grant.gpu_ids or self.empty_cuda:
@@ -203,7 +245,7 @@ class Executor:
         """
         released: list[Grant] = []
         ended: list[int] = []
-        with self.database.write() as session:
+        with self.database.write(durable=False) as session:
             for event in events:
                 run = self.runs.get(event["job"])
                 if run is None or run.run_id != event["run"] or run.job_id in ended:
@@ -213,7 +255,9 @@ class Executor:
                     continue
                 released.append(self._record_end(session, run, event))
                 ended.append(run.job_id)
-            self.after_end(session, ended)
+            retriable = [i for i in ended if self.runs[i].retries]
+            if retriable:
+                self.after_end(session, retriable)
         if release:
             for grant in released:
                 self.counter.release(grant)

@@ -118,31 +118,55 @@ class Keeper:
         os.close(null)
 
     def _start(self) -> str | None:
-        """Fork and exec the job; the reason it could not start, or None."""
+        """Spawn the job in its own session; why it could not start, or None.
+
+        The keeper serves this one job, so it takes on the job's cores and
+        directory itself and spawns without copying its memory (vfork).
+        """
         request = self.request
         try:
-            out = os.open(request["stdout"], _LOG_FLAGS, 0o600)
-            err = (
-                out
-                if request["stderr"] == request["stdout"]
-                else os.open(request["stderr"], _LOG_FLAGS, 0o600)
+            out, err = _open_logs(request["stdout"], request["stderr"])
+        except OSError as error:
+            return f"cannot open log {error.filename!r}: {error.strerror}"
+        try:
+            if request.get("cores"):
+                os.sched_setaffinity(0, request["cores"])
+            try:
+                os.chdir(request["cwd"])
+            except OSError as error:
+                return f"cannot enter working directory {request['cwd']!r}: " + (
+                    error.strerror or str(error)
+                )
+            return self._spawn(request, out, err)
+        finally:
+            for fd in {out, err}:
+                os.close(fd)
+
+    def _spawn(self, request: dict[str, Any], out: int, err: int) -> str | None:
+        argv = [os.fsencode(arg) for arg in request["argv"]]
+        env = {
+            os.fsencode(key): os.fsencode(value)
+            for key, value in request["env"].items()
+        }
+        if b"PATH" in env:
+            os.environb[b"PATH"] = env[b"PATH"]
+        else:
+            os.environb.pop(b"PATH", None)
+        try:
+            self.pid = os.posix_spawnp(
+                argv[0],
+                argv,
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, out, 1),
+                    (os.POSIX_SPAWN_DUP2, err, 2),
+                ],
+                setsid=True,
+                setsigdef=_DEFAULT_SIGNALS,
+                setsigmask=(),
             )
         except OSError as error:
-            return f"cannot open log {error.filename}: {error.strerror}"
-        ready_read, ready_write = os.pipe2(os.O_CLOEXEC)
-        pid = os.fork()
-        if pid == 0:
-            os.close(ready_read)
-            _exec_job(request, out, err, ready_write)
-        os.close(ready_write)
-        for fd in {out, err}:
-            os.close(fd)
-        with os.fdopen(ready_read, "rb") as ready:
-            failure = ready.read()
-        if failure:
-            os.waitpid(pid, 0)
-            return failure.decode(errors="replace")
-        self.pid = pid
+            return f"cannot run {request['argv'][0]!r}: {error.strerror or error}"
         return None
 
     def _wait(self) -> tuple[int, int, int]:
@@ -224,34 +248,16 @@ class Keeper:
         report(self.record)
 
 
-def _exec_job(request: dict[str, Any], out: int, err: int, ready: int) -> None:
-    """In the forked child: become the job, or write why not and exit 127."""
-    step = "cannot start"
+def _open_logs(stdout: str, stderr: str) -> tuple[int, int]:
+    """The job's log files, never followed through a symlink."""
+    out = os.open(stdout, _LOG_FLAGS, 0o600)
+    if stderr == stdout:
+        return out, out
     try:
-        os.setsid()
-        for sig in _DEFAULT_SIGNALS:
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, set())
-        if request.get("cores"):
-            os.sched_setaffinity(0, request["cores"])
-        step = "cannot enter working directory"
-        os.chdir(request["cwd"])
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        argv = [os.fsencode(arg) for arg in request["argv"]]
-        env = {
-            os.fsencode(key): os.fsencode(value)
-            for key, value in request["env"].items()
-        }
-        step = "cannot run"
-        os.execvpe(argv[0], argv, env)
-    except OSError as error:
-        target = error.filename if error.filename is not None else request["argv"][0]
-        message = f"{step} {os.fsdecode(target)!r}: {error.strerror}"
-        with contextlib.suppress(OSError):
-            os.write(ready, message.encode(errors="replace"))
-    finally:
-        os._exit(127)
+        return out, os.open(stderr, _LOG_FLAGS, 0o600)
+    except OSError:
+        os.close(out)
+        raise
 
 
 def main() -> None:

@@ -54,6 +54,52 @@ class _Shadow:
     extra: Request
 
 
+class Planner:
+    """Decides job by job, in priority order, whether each starts now."""
+
+    def __init__(
+        self,
+        holdings: list[Holding],
+        reserve: Callable[[int, Request], bool],
+        free: Callable[[], Request],
+        now: float,
+    ) -> None:
+        self.result = Plan()
+        self._running = list(holdings)
+        self._reserve = reserve
+        self._free = free
+        self._now = now
+        self._shadow: _Shadow | None = None
+
+    def offer(self, job: Candidate) -> None:
+        """Start the job if it may start, else note why it waits."""
+        if job.blocked_by:
+            self.result.reasons[job.id] = job.blocked_by
+        elif self._shadow is None:
+            self._offer_in_order(job)
+        elif _may_backfill(job, self._shadow, self._now) and self._reserve(
+            job.id, job.request
+        ):
+            self.result.started.append(job.id)
+            if _end(self._now, job.time_limit) > self._shadow.time:
+                self._shadow.extra = _minus(self._shadow.extra, job.request)
+        else:
+            self.result.reasons[job.id] = PRIORITY
+
+    def _offer_in_order(self, job: Candidate) -> None:
+        if self._reserve(job.id, job.request):
+            self.result.started.append(job.id)
+            self._running.append(Holding(job.request, _end(self._now, job.time_limit)))
+            return
+        self._shadow = _reservation(job.request, self._running, self._free(), self._now)
+        self.result.reasons[job.id] = RESOURCES
+
+    @property
+    def backfilling(self) -> bool:
+        """True once a job waits for resources and others may only backfill."""
+        return self._shadow is not None
+
+
 def plan(
     candidates: list[Candidate],
     holdings: list[Holding],
@@ -62,28 +108,10 @@ def plan(
     now: float,
 ) -> Plan:
     """Start what may start, by calling reserve; give every other job a reason."""
-    result = Plan()
-    shadow: _Shadow | None = None
-    running = list(holdings)
+    planner = Planner(holdings, reserve, free, now)
     for job in candidates:
-        if job.blocked_by:
-            result.reasons[job.id] = job.blocked_by
-            continue
-        if shadow is None:
-            if reserve(job.id, job.request):
-                result.started.append(job.id)
-                running.append(Holding(job.request, _end(now, job.time_limit)))
-                continue
-            shadow = _reservation(job.request, running, free(), now)
-            result.reasons[job.id] = RESOURCES
-            continue
-        if _may_backfill(job, shadow, now) and reserve(job.id, job.request):
-            result.started.append(job.id)
-            if _end(now, job.time_limit) > shadow.time:
-                shadow.extra = _minus(shadow.extra, job.request)
-            continue
-        result.reasons[job.id] = PRIORITY
-    return result
+        planner.offer(job)
+    return planner.result
 
 
 def _end(now: float, limit: int | None) -> float:

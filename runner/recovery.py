@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from runner.repositories import (
     SchedulerRepository,
     WorkerRepository,
 )
-from runner.resources import Grant, ResourceCounter, parse_ids
+from runner.resources import Grant, Request, ResourceCounter, parse_ids
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,13 @@ def _settle(
         cpus=allocation.cpus,
         record=path,
         time_limit=job.time_limit,
+        mem=job.mem,
+        retries=job.retries,
+        array_id=job.array_id,
+        request=Request(
+            allocation.cpus, allocation.mem, len(parse_ids(allocation.gpu_ids))
+        ),
+        ends=_ends(job),
         pid=allocation.process_id or record.get("pid"),
         start=allocation.process_start or record.get("start"),
         keeper=allocation.keeper_id or record.get("keeper"),
@@ -100,6 +109,12 @@ def _settle(
         logger.warning("job %d: no process and no record", job.id)
         events.append(lost_event(run))
     return events
+
+
+def _ends(job: Job) -> float:
+    if job.time_limit and job.start_time is not None:
+        return job.start_time.replace(tzinfo=UTC).timestamp() + job.time_limit
+    return math.inf
 
 
 def _started_event(run: Run) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -14,14 +14,17 @@ from runner import dependency as deps
 from runner import planner
 from runner.db import Database
 from runner.executor import Executor
-from runner.models import Job, ResourceAllocation
+from runner.models import Job, JobArray
 from runner.repositories import JobRepository, SchedulerRepository
 from runner.resources import Grant, Request, ResourceCounter, format_ids
 
 logger = logging.getLogger(__name__)
 
 WINDOW = 1000
-"""Pending jobs looked at per tick, in priority order."""
+"""Pending jobs looked at per tick at most, in priority order."""
+CHUNK = 4
+"""Pending jobs loaded at first (or as many as CPUs are free); later chunks
+grow fourfold."""
 
 
 class Scheduler:
@@ -50,7 +53,9 @@ class Scheduler:
         self._controls_lock = threading.Lock()
         self._next_begin: float | None = None
         self._array_env: dict[int, dict[str, str]] = {}
-        self._cancelled: list[int] = []
+        self._array_cache: dict[int, JobArray] = {}
+        self._dependents = True
+        """False once no pending job is known to wait on another."""
         executor.after_end = _retry_failures
 
     def start(self) -> None:
@@ -122,6 +127,7 @@ class Scheduler:
     def _record(self) -> None:
         ended = self.executor.record_events()
         if ended:
+            self._cancel_unsatisfiable()
             self.on_ended(ended)
 
     def _apply_controls(self) -> None:
@@ -133,10 +139,9 @@ class Scheduler:
     def _reserve(self) -> list[tuple[Job, int, Grant]]:
         if self.counter.free_cpus <= 0:
             return []
-        self._cancelled = []
         grants: dict[int, Grant] = {}
         try:
-            with self.database.write() as session:
+            with self.database.write(durable=False) as session:
                 jobs, result = self._plan(session, grants)
                 allocations = [
                     SchedulerRepository.reserve(
@@ -150,27 +155,27 @@ class Scheduler:
                 ]
                 session.flush()
                 started = [(a.job_id, a.id) for a in allocations]
-                self._array_env = _array_variables(
-                    session, [jobs[job_id] for job_id, _ in started]
-                )
+                tasks = [jobs[i] for i, _ in started if jobs[i].array_id is not None]
+                arrays = self._arrays(session, {job.array_id for job in tasks})
+                self._array_env = _array_variables(tasks, arrays)
         except Exception:
             for grant in grants.values():
                 self.counter.release(grant)
             raise
         self.reasons = result.reasons
-        if self._cancelled:
-            self.on_ended(self._cancelled)
-            self._cancelled = []
-            self._wake.set()
         return [(jobs[job_id], run_id, grants[job_id]) for job_id, run_id in started]
 
     def _plan(
         self, session: Session, grants: dict[int, Grant]
     ) -> tuple[dict[int, Job], planner.Plan]:
-        pending = SchedulerRepository.pending_jobs(session, limit=WINDOW)
-        running = SchedulerRepository.running(session)
-        candidates = self._candidates(session, pending, running)
-        holdings = [_holding(job, allocation) for job, allocation in running]
+        """Offer pending jobs to the planner a chunk at a time, in order.
+
+        Stops once nothing more can start: no CPU is free, or WINDOW jobs
+        were looked at.
+        """
+        runs = list(self.executor.runs.values())
+        holdings = [planner.Holding(run.request, run.ends) for run in runs]
+        per_array = _tasks_per_array(run.array_id for run in runs)
 
         def reserve(job_id: int, request: Request) -> bool:
             grant = self.counter.try_reserve(request)
@@ -178,36 +183,39 @@ class Scheduler:
                 grants[job_id] = grant
             return grant is not None
 
-        result = planner.plan(
-            candidates, holdings, reserve, self.counter.free, time.time()
-        )
-        return {job.id: job for job in pending}, result
+        plan = planner.Planner(holdings, reserve, self.counter.free, time.time())
+        jobs: dict[int, Job] = {}
+        self._next_begin = None
+        after: tuple[int, int] | None = None
+        size = max(self.counter.free_cpus, CHUNK)
+        while len(jobs) < WINDOW and self.counter.free_cpus > 0:
+            chunk = SchedulerRepository.pending_jobs(
+                session, limit=size, after=after, limited_only=plan.backfilling
+            )
+            for candidate in self._candidates(session, chunk, per_array):
+                plan.offer(candidate)
+            jobs.update((job.id, job) for job in chunk)
+            if len(chunk) < size:
+                break
+            after = (chunk[-1].priority, chunk[-1].id)
+            size = min(size * 4, WINDOW - len(jobs))
+        return jobs, plan.result
 
     def _candidates(
-        self,
-        session: Session,
-        pending: list[Job],
-        running: list[tuple[Job, ResourceAllocation]],
+        self, session: Session, pending: list[Job], per_array: dict[int, int]
     ) -> list[planner.Candidate]:
         now = datetime.now(UTC).replace(tzinfo=None)
         states = self._dependency_states(session, pending)
         throttles = self._throttles(session, pending)
-        per_array: dict[int, int] = {}
-        for job, _ in running:
-            if job.array_id is not None:
-                per_array[job.array_id] = per_array.get(job.array_id, 0) + 1
-        self._next_begin = None
         candidates = []
         for job in pending:
-            blocked = self._blocked_by(session, job, now, states)
+            blocked = self._blocked_by(job, now, states)
             if blocked is None and job.array_id in throttles:
                 running_tasks = per_array.get(job.array_id, 0)
                 if running_tasks >= throttles[job.array_id]:
                     blocked = planner.ARRAY_LIMIT
                 else:
                     per_array[job.array_id] = running_tasks + 1
-            if blocked == "cancelled":
-                continue
             candidates.append(
                 planner.Candidate(
                     job.id,
@@ -218,8 +226,37 @@ class Scheduler:
             )
         return candidates
 
+    def note_dependency(self) -> None:
+        """A job that waits on others was queued: check dependencies again."""
+        self._dependents = True
+
+    def _cancel_unsatisfiable(self) -> None:
+        """Cancel pending jobs whose dependency can no longer be met."""
+        if not self._dependents:
+            return
+        with self.database.read() as session:
+            if not JobRepository.dependents(session):
+                self._dependents = False
+                return
+        with self.database.write(durable=False) as session:
+            waiting = JobRepository.dependents(session)
+            parsed = {job_id: deps.parse(text) for job_id, text in waiting}
+            wanted = set().union(*(dep.ids for dep in parsed.values()))
+            states = SchedulerRepository.states(session, wanted)
+            cancelled = []
+            for job_id, dependency in parsed.items():
+                outcome, term = deps.evaluate(dependency, states)
+                if outcome == deps.NEVER:
+                    reason = f"dependency {term} can never be satisfied"
+                    logger.info("job %d: cancelled: %s", job_id, reason)
+                    JobRepository.cancel_pending(session, job_id, reason)
+                    cancelled.append(job_id)
+        if cancelled:
+            self.on_ended(cancelled)
+            self._wake.set()
+
     def _blocked_by(
-        self, session: Session, job: Job, now: datetime, states: dict[int, str]
+        self, job: Job, now: datetime, states: dict[int, str]
     ) -> str | None:
         if job.held:
             return planner.HELD
@@ -228,14 +265,8 @@ class Scheduler:
             self._next_begin = min(begin, self._next_begin or begin)
             return planner.BEGIN_TIME
         if job.dependency:
-            outcome, term = deps.evaluate(deps.parse(job.dependency), states)
-            if outcome == deps.NEVER:
-                reason = f"dependency {term} can never be satisfied"
-                logger.info("job %d: cancelled: %s", job.id, reason)
-                JobRepository.cancel_pending(session, job.id, reason)
-                self._cancelled.append(job.id)
-                return "cancelled"
-            if outcome == deps.WAIT:
+            outcome, _ = deps.evaluate(deps.parse(job.dependency), states)
+            if outcome != deps.MET:
                 return planner.DEPENDENCY
         return None
 
@@ -247,13 +278,19 @@ class Scheduler:
                 wanted |= deps.parse(job.dependency).ids
         return SchedulerRepository.states(session, wanted) if wanted else {}
 
-    @staticmethod
-    def _throttles(session: Session, pending: list[Job]) -> dict[int, int]:
+    def _throttles(self, session: Session, pending: list[Job]) -> dict[int, int]:
         ids = {job.array_id for job in pending if job.array_id is not None}
-        if not ids:
-            return {}
-        arrays = JobRepository.arrays(session, ids)
+        arrays = self._arrays(session, ids)
         return {i: a.throttle for i, a in arrays.items() if a.throttle is not None}
+
+    def _arrays(self, session: Session, ids: set[int]) -> dict[int, JobArray]:
+        """Arrays by id, from a cache: an array never changes once queued."""
+        missing = ids - self._array_cache.keys()
+        if missing:
+            for array_id, array in JobRepository.arrays(session, missing).items():
+                session.expunge(array)
+                self._array_cache[array_id] = array
+        return {i: self._array_cache[i] for i in ids if i in self._array_cache}
 
     def _environment(self, env_id: int) -> dict[str, str]:
         if env_id not in self._environments:
@@ -262,12 +299,10 @@ class Scheduler:
         return self._environments[env_id]
 
 
-def _array_variables(session: Session, jobs: list[Job]) -> dict[int, dict[str, str]]:
-    """The RUNNER_ARRAY_* variables of each array task among jobs."""
-    tasks = [job for job in jobs if job.array_id is not None]
-    if not tasks:
-        return {}
-    arrays = JobRepository.arrays(session, {job.array_id for job in tasks})
+def _array_variables(
+    tasks: list[Job], arrays: dict[int, JobArray]
+) -> dict[int, dict[str, str]]:
+    """The RUNNER_ARRAY_* variables of each array task."""
     variables = {}
     for job in tasks:
         array = arrays[job.array_id]
@@ -281,16 +316,13 @@ def _array_variables(session: Session, jobs: list[Job]) -> dict[int, dict[str, s
     return variables
 
 
-def _holding(job: Job, allocation: ResourceAllocation) -> planner.Holding:
-    request = Request(allocation.cpus, allocation.mem, len(_ids(allocation.gpu_ids)))
-    if job.time_limit and job.start_time is not None:
-        start = job.start_time.replace(tzinfo=UTC).timestamp()
-        return planner.Holding(request, start + job.time_limit)
-    return planner.Holding(request)
-
-
-def _ids(text: str | None) -> list[str]:
-    return text.split(",") if text else []
+def _tasks_per_array(array_ids: Iterable[int | None]) -> dict[int, int]:
+    """How many tasks of each array hold resources now."""
+    counts: dict[int, int] = {}
+    for array_id in array_ids:
+        if array_id is not None:
+            counts[array_id] = counts.get(array_id, 0) + 1
+    return counts
 
 
 def _retry_failures(session: Session, job_ids: list[int]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from runner.models import AllocationStatus, Job, JobState, ResourceAllocation
@@ -13,16 +13,35 @@ class SchedulerRepository:
     """Pending jobs in order, and reservations; the caller commits."""
 
     @staticmethod
-    def pending_jobs(session: Session, limit: int) -> list[Job]:
-        """The first pending jobs, highest priority first, then oldest."""
-        return list(
-            session.scalars(
-                select(Job)
-                .where(Job.state == JobState.PENDING)
-                .order_by(Job.priority.desc(), Job.id)
-                .limit(limit)
-            )
+    def pending_jobs(
+        session: Session,
+        limit: int,
+        after: tuple[int, int] | None = None,
+        limited_only: bool = False,
+    ) -> list[Job]:
+        """Pending jobs, highest priority first, then oldest.
+
+        after is the (priority, id) of the last job of the previous page;
+        limited_only keeps only jobs with a time limit, the ones that may
+        backfill.
+        """
+        query = (
+            select(Job)
+            .where(Job.state == JobState.PENDING)
+            .order_by(Job.priority.desc(), Job.id)
+            .limit(limit)
         )
+        if after is not None:
+            priority, job_id = after
+            query = query.where(
+                or_(
+                    Job.priority < priority,
+                    and_(Job.priority == priority, Job.id > job_id),
+                )
+            )
+        if limited_only:
+            query = query.where(Job.time_limit.is_not(None))
+        return list(session.scalars(query))
 
     @staticmethod
     def reserve(

@@ -101,12 +101,16 @@ class WorkerRepository:
         session: Session, job_id: int
     ) -> ResourceAllocation | None:
         """RESERVED -> ALLOCATED, once the process has really started."""
-        allocation = WorkerRepository.get_unreleased_allocation(session, job_id)
-        if allocation is None or allocation.status != AllocationStatus.RESERVED:
-            return None
-        allocation.status = AllocationStatus.ALLOCATED
-        allocation.allocated_time = utcnow()
-        return allocation
+        return session.scalars(
+            update(ResourceAllocation)
+            .where(
+                ResourceAllocation.job_id == job_id,
+                ResourceAllocation.status == AllocationStatus.RESERVED,
+            )
+            .values(status=AllocationStatus.ALLOCATED, allocated_time=utcnow())
+            .returning(ResourceAllocation)
+            .execution_options(synchronize_session=False)
+        ).first()
 
     @staticmethod
     def create_allocation_as_allocated(
@@ -136,13 +140,20 @@ class WorkerRepository:
         session: Session, job_id: int
     ) -> tuple[ResourceAllocation, AllocationStatus] | None:
         """-> RELEASED; the old status says what to give back to the counter."""
-        allocation = WorkerRepository.get_unreleased_allocation(session, job_id)
-        if allocation is None:
-            return None
-        old_status = allocation.status
-        allocation.status = AllocationStatus.RELEASED
-        allocation.released_time = utcnow()
-        return allocation, old_status
+        for old_status in (AllocationStatus.ALLOCATED, AllocationStatus.RESERVED):
+            allocation = session.scalars(
+                update(ResourceAllocation)
+                .where(
+                    ResourceAllocation.job_id == job_id,
+                    ResourceAllocation.status == old_status,
+                )
+                .values(status=AllocationStatus.RELEASED, released_time=utcnow())
+                .returning(ResourceAllocation)
+                .execution_options(synchronize_session=False)
+            ).first()
+            if allocation is not None:
+                return allocation, old_status
+        return None
 
     @staticmethod
     def update_process_id(
@@ -154,14 +165,21 @@ class WorkerRepository:
         keeper_start: int | None = None,
     ) -> bool:
         """Record the job's process (and its keeper) on its live allocation."""
-        allocation = WorkerRepository.get_unreleased_allocation(session, job_id)
-        if allocation is None:
-            return False
-        allocation.process_id = pid
-        allocation.process_start = process_start
-        allocation.keeper_id = keeper_id
-        allocation.keeper_start = keeper_start
-        return True
+        result = session.execute(
+            update(ResourceAllocation)
+            .where(
+                ResourceAllocation.job_id == job_id,
+                ResourceAllocation.status != AllocationStatus.RELEASED,
+            )
+            .values(
+                process_id=pid,
+                process_start=process_start,
+                keeper_id=keeper_id,
+                keeper_start=keeper_start,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
 
 
 def _finish(
