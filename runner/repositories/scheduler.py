@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from runner.models import AllocationStatus, Job, JobState, ResourceAllocation
 from runner.repositories.worker import utcnow
+
+_jobs = Job.__table__
+_TO_RUNNING = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job"), _jobs.c.state == JobState.PENDING)
+    .values(state=JobState.RUNNING, start_time=bindparam("now"))
+)
+_RESERVE = insert(ResourceAllocation.__table__).returning(
+    ResourceAllocation.__table__.c.id
+)
 
 
 class SchedulerRepository:
@@ -52,23 +62,18 @@ class SchedulerRepository:
         core_ids: str | None = None,
     ) -> ResourceAllocation:
         """A RESERVED allocation for the job, and the job moved to RUNNING."""
-        session.execute(
-            update(Job)
-            .where(Job.id == job.id, Job.state == JobState.PENDING)
-            .values(state=JobState.RUNNING, start_time=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        allocation = ResourceAllocation(
-            job_id=job.id,
-            cpus=job.cpus,
-            mem=job.mem,
-            gpu_ids=gpu_ids,
-            core_ids=core_ids,
-            node_name=node_name,
-            status=AllocationStatus.RESERVED,
-        )
-        session.add(allocation)
-        return allocation
+        session.execute(_TO_RUNNING, {"job": job.id, "now": utcnow()})
+        values = {
+            "job_id": job.id,
+            "cpus": job.cpus,
+            "mem": job.mem,
+            "gpu_ids": gpu_ids,
+            "core_ids": core_ids,
+            "node_name": node_name,
+            "status": AllocationStatus.RESERVED,
+        }
+        run_id = session.execute(_RESERVE, values).scalar_one()
+        return ResourceAllocation(id=run_id, **values)
 
     @staticmethod
     def unreleased_allocations(session: Session) -> list[ResourceAllocation]:

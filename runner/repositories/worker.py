@@ -4,13 +4,65 @@ from __future__ import annotations
 
 import signal
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from runner.models import AllocationStatus, Job, JobState, ResourceAllocation
 
 ACTIVE_STATES = (JobState.PENDING, JobState.RUNNING, JobState.SUSPENDED)
+
+# The executor's hot path: Core statements built once, so that recording a
+# job costs a few statements without ORM overhead.
+_jobs = Job.__table__
+_allocations = ResourceAllocation.__table__
+_FINISH = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job"), _jobs.c.state.in_(ACTIVE_STATES))
+    .values(
+        state=bindparam("state"),
+        end_time=bindparam("end"),
+        exit_code=bindparam("code"),
+        error_msg=bindparam("message"),
+    )
+)
+_TO_ALLOCATED = (
+    update(_allocations)
+    .where(
+        _allocations.c.job_id == bindparam("job"),
+        _allocations.c.status == AllocationStatus.RESERVED,
+    )
+    .values(status=AllocationStatus.ALLOCATED, allocated_time=bindparam("now"))
+    .returning(*_allocations.c)
+)
+_RELEASE = (
+    update(_allocations)
+    .where(
+        _allocations.c.job_id == bindparam("job"),
+        _allocations.c.status == bindparam("old"),
+    )
+    .values(status=AllocationStatus.RELEASED, released_time=bindparam("now"))
+    .returning(*_allocations.c)
+)
+_SET_PROCESS = (
+    update(_allocations)
+    .where(
+        _allocations.c.job_id == bindparam("job"),
+        _allocations.c.status != AllocationStatus.RELEASED,
+    )
+    .values(
+        process_id=bindparam("pid"),
+        process_start=bindparam("start"),
+        keeper_id=bindparam("keeper"),
+        keeper_start=bindparam("keeper_start_"),
+    )
+)
+
+
+def _allocation(row: Row[Any] | None) -> ResourceAllocation | None:
+    """A detached allocation built from a returned row."""
+    return None if row is None else ResourceAllocation(**row._asdict())
 
 
 def utcnow() -> datetime:
@@ -101,16 +153,8 @@ class WorkerRepository:
         session: Session, job_id: int
     ) -> ResourceAllocation | None:
         """RESERVED -> ALLOCATED, once the process has really started."""
-        return session.scalars(
-            update(ResourceAllocation)
-            .where(
-                ResourceAllocation.job_id == job_id,
-                ResourceAllocation.status == AllocationStatus.RESERVED,
-            )
-            .values(status=AllocationStatus.ALLOCATED, allocated_time=utcnow())
-            .returning(ResourceAllocation)
-            .execution_options(synchronize_session=False)
-        ).first()
+        row = session.execute(_TO_ALLOCATED, {"job": job_id, "now": utcnow()})
+        return _allocation(row.first())
 
     @staticmethod
     def create_allocation_as_allocated(
@@ -141,17 +185,12 @@ class WorkerRepository:
     ) -> tuple[ResourceAllocation, AllocationStatus] | None:
         """-> RELEASED; the old status says what to give back to the counter."""
         for old_status in (AllocationStatus.ALLOCATED, AllocationStatus.RESERVED):
-            allocation = session.scalars(
-                update(ResourceAllocation)
-                .where(
-                    ResourceAllocation.job_id == job_id,
-                    ResourceAllocation.status == old_status,
-                )
-                .values(status=AllocationStatus.RELEASED, released_time=utcnow())
-                .returning(ResourceAllocation)
-                .execution_options(synchronize_session=False)
+            row = session.execute(
+                _RELEASE, {"job": job_id, "old": old_status, "now": utcnow()}
             ).first()
-            if allocation is not None:
+            if row is not None:
+                allocation = _allocation(row)
+                assert allocation is not None
                 return allocation, old_status
         return None
 
@@ -166,18 +205,14 @@ class WorkerRepository:
     ) -> bool:
         """Record the job's process (and its keeper) on its live allocation."""
         result = session.execute(
-            update(ResourceAllocation)
-            .where(
-                ResourceAllocation.job_id == job_id,
-                ResourceAllocation.status != AllocationStatus.RELEASED,
-            )
-            .values(
-                process_id=pid,
-                process_start=process_start,
-                keeper_id=keeper_id,
-                keeper_start=keeper_start,
-            )
-            .execution_options(synchronize_session=False)
+            _SET_PROCESS,
+            {
+                "job": job_id,
+                "pid": pid,
+                "start": process_start,
+                "keeper": keeper_id,
+                "keeper_start_": keeper_start,
+            },
         )
         return bool(result.rowcount)
 
@@ -191,14 +226,13 @@ def _finish(
     end_time: datetime | None = None,
 ) -> bool:
     result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state.in_(ACTIVE_STATES))
-        .values(
-            state=state,
-            end_time=end_time or utcnow(),
-            exit_code=exit_code,
-            error_msg=error_msg,
-        )
-        .execution_options(synchronize_session=False)
+        _FINISH,
+        {
+            "job": job_id,
+            "state": state,
+            "end": end_time or utcnow(),
+            "code": exit_code,
+            "message": error_msg,
+        },
     )
     return bool(result.rowcount)
