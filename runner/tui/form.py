@@ -45,10 +45,13 @@ def build_spec(
     cwd = os.path.expanduser(values.get("directory", "").strip() or os.getcwd())
     time_limit = _time_limit(values.get("time", ""), errors)
     name = values.get("name", "").strip() or None
-    try:
-        check_argv(argv)
-    except SpecError as error:
-        errors.update(field_errors(str(error)))
+    if not argv[2].strip():
+        errors["command"] = "type the command to run"
+    else:
+        try:
+            check_argv(argv)
+        except SpecError as error:
+            errors.update(field_errors(str(error)))
     if not os.path.isdir(cwd):
         errors["directory"] = f"{cwd!r} is not a directory"
     if errors:

@@ -10,6 +10,7 @@ from textual.message import Message
 from runner.tui.hosting import HostInfo
 from runner.tui.logtail import Chunk, LogTail
 from runner.tui.view import View
+from runner.tui.widgets.job_table import Rows
 
 Job = dict[str, Any]
 """A job as the host's API shows it (see runner.api.job_view)."""
@@ -28,6 +29,8 @@ class QueueLoaded(Message):
 
     view: View
     answer: dict[str, Any]
+    rows: Rows
+    """The table's rows for the answer's jobs, made in the worker."""
     seconds: float
     """How long the request took, for the status line and the benchmark."""
 

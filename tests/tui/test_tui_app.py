@@ -83,7 +83,7 @@ async def test_the_form_shows_what_is_wrong_under_each_field_and_queues_nothing(
         assert "more than the 2 CPUs" in error("cpus")
         assert "not a directory" in error("directory")
         assert "not a time" in error("time")
-        assert "empty" in error("command")
+        assert "type the command" in error("command")
         assert isinstance(app.screen, SubmitScreen)
     counts = Client(hosting.paths).request("list", limit=0)["counts"]
     assert sum(counts.values()) == 0

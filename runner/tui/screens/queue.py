@@ -23,7 +23,7 @@ from runner.tui.messages import JobsEnded, QueueLoaded, RequestFailed
 from runner.tui.pacing import OneAtATime
 from runner.tui.verbs import verb_bindings
 from runner.tui.view import View, wants_slide
-from runner.tui.widgets.job_table import JobTable
+from runner.tui.widgets.job_table import JobTable, Rows, job_rows
 from runner.tui.widgets.summary import Summary
 
 BAD_ENDINGS = ("FAILED", "TIMEOUT")
@@ -98,22 +98,24 @@ class QueueScreen(Screen[None]):
         except (ClientError, OSError) as error:
             self.post_message(RequestFailed("refresh", str(error)))
             return
-        self.post_message(QueueLoaded(view, answer, time.perf_counter() - started))
+        rows = job_rows(answer["jobs"], self.clock())
+        seconds = time.perf_counter() - started
+        self.post_message(QueueLoaded(view, answer, rows, seconds))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         started = time.perf_counter()
         if message.view == self.view:
-            self._show(message.answer)
+            self._show(message.answer, message.rows)
         self.refresh_seconds = message.seconds + time.perf_counter() - started
         self.pacer.done()
 
-    def _show(self, answer: dict[str, Any]) -> None:
+    def _show(self, answer: dict[str, Any], rows: Rows) -> None:
         self.view = replace(self.view, offset=answer["offset"])
         self.total = answer["total"]
         self.cpus = (answer["cpus"]["used"], answer["cpus"]["total"])
         table = self.table
         keep = self.anchor if isinstance(self.anchor, int) else table.cursor_job
-        table.show(answer["jobs"], self.clock(), keep)
+        table.show(rows, keep)
         if self.anchor in ("first", "last") and table.row_count:
             row = 0 if self.anchor == "first" else table.row_count - 1
             table.move_cursor(row=row, animate=False)
@@ -122,11 +124,11 @@ class QueueScreen(Screen[None]):
         self._show_where()
         self._note_endings(answer["counts"])
 
-    def _show_where(self) -> None:
+    def _show_where(self, loading: bool = False) -> None:
         rows = self.table.row_count
         first = self.view.offset + 1 if rows else 0
         span = f"{first:,}-{self.view.offset + rows:,} of {self.total:,}"
-        where = Text(f"{span} · {self.view.describe()}")
+        where = Text(f"{'loading…' if loading else span} · {self.view.describe()}")
         self.query_one("#where", Static).update(where)
 
     def on_request_failed(self, message: RequestFailed) -> None:
@@ -181,6 +183,7 @@ class QueueScreen(Screen[None]):
     def _change_view(self, view: View, anchor: int | str | None = None) -> None:
         self.view = view
         self.anchor = anchor
+        self._show_where(loading=True)
         if self.client is not None:
             self.pacer.ask()
 

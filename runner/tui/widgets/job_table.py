@@ -29,6 +29,12 @@ COMMAND_CHARS = 160
 
 Cells = tuple[str, ...]
 
+Rows = list[tuple[int, Cells]]
+"""Each row's job id and cells, top to bottom."""
+
+REFILL = 16
+"""Rows to drop at once beyond which refilling the table beats removing each."""
+
 
 def job_cells(job: dict[str, Any], now: datetime) -> Cells:
     """The plain text of each cell: names and commands on one line, cut to fit."""
@@ -42,6 +48,11 @@ def job_cells(job: dict[str, Any], now: datetime) -> Cells:
         job["exit_code"] or "",
         _cut(command, COMMAND_CHARS),
     )
+
+
+def job_rows(jobs: list[dict[str, Any]], now: datetime) -> Rows:
+    """The rows for these jobs; plain work, done in a worker off the event loop."""
+    return [(job["id"], job_cells(job, now)) for job in jobs]
 
 
 def _cut(text: str, width: int) -> str:
@@ -60,7 +71,13 @@ def _styled(column: str, cells: Cells, value: str) -> Text:
 
 
 class JobTable(DataTable[Text]):
-    """Shows a window of jobs; `show` patches only what changed."""
+    """Shows a window of jobs, patching only the cells that change.
+
+    Rows are slots keyed by position, not by job: a refresh rewrites the
+    cells whose text changed, and sliding the window to other jobs rewrites
+    the slots in place, so the table never measures and lays out rows anew
+    except when the window grows.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open"),
@@ -70,7 +87,8 @@ class JobTable(DataTable[Text]):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._shown: dict[str, Cells] = {}
+        self._slots: Rows = []
+        self._rows_of: dict[int, int] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -79,44 +97,45 @@ class JobTable(DataTable[Text]):
     @property
     def job_ids(self) -> list[int]:
         """The ids in the window, top to bottom."""
-        return [int(row.key.value or 0) for row in self.ordered_rows]
+        return [job_id for job_id, _cells in self._slots]
 
     @property
     def cursor_job(self) -> int | None:
         """The id of the job under the cursor; None when the table is empty."""
-        if not self.row_count:
+        if not self._slots:
             return None
-        return self.job_ids[self.cursor_row]
+        return self._slots[min(self.cursor_row, len(self._slots) - 1)][0]
 
     def cells(self, job_id: int) -> Cells:
         """The plain text shown for a job of the window."""
-        return self._shown[str(job_id)]
+        return self._slots[self._rows_of[job_id]][1]
 
-    def show(self, jobs: list[dict[str, Any]], now: datetime, keep: int | None) -> None:
-        """Make the rows these jobs, in this order, the cursor staying on keep."""
-        wanted = {str(job["id"]): job_cells(job, now) for job in jobs}
-        for key in [key for key in self._shown if key not in wanted]:
-            self.remove_row(key)
-            del self._shown[key]
-        for key, cells in wanted.items():
-            self._put(key, cells)
-        order = list(wanted)
-        if [str(job_id) for job_id in self.job_ids] != order:
-            position = {key: index for index, key in enumerate(order)}
-            self.sort("id", key=lambda cell: position[cell.plain])
-        if keep is not None and str(keep) in wanted:
-            self.move_cursor(row=self.get_row_index(str(keep)), animate=False)
+    def show(self, rows: Rows, keep: int | None) -> None:
+        """Make these the rows, top to bottom, the cursor staying on job keep."""
+        if len(self._slots) - len(rows) > REFILL:
+            self.clear()
+            self._slots = []
+        while len(self._slots) > len(rows):
+            self.remove_row(str(len(self._slots) - 1))
+            self._slots.pop()
+        for slot, (job_id, cells) in enumerate(rows):
+            if slot < len(self._slots):
+                self._patch(slot, self._slots[slot][1], cells)
+                self._slots[slot] = (job_id, cells)
+            else:
+                self._slots.append((job_id, cells))
+                self.add_row(*_styled_row(cells), key=str(slot))
+        self._rows_of = {job_id: slot for slot, (job_id, _cells) in enumerate(rows)}
+        if keep in self._rows_of:
+            self.move_cursor(row=self._rows_of[keep], animate=False)
 
-    def _put(self, key: str, cells: Cells) -> None:
-        old = self._shown.get(key)
-        self._shown[key] = cells
-        if old is None:
-            styled = [
-                _styled(c[0], cells, v) for c, v in zip(COLUMNS, cells, strict=True)
-            ]
-            self.add_row(*styled, key=key)
-            return
-        state_changed = old[2] != cells[2]
+    def _patch(self, slot: int, old: Cells, new: Cells) -> None:
+        state_changed = old[2] != new[2]
         for index, (column, _label, _width) in enumerate(COLUMNS):
-            if old[index] != cells[index] or (column == "id" and state_changed):
-                self.update_cell(key, column, _styled(column, cells, cells[index]))
+            if old[index] != new[index] or (column == "id" and state_changed):
+                self.update_cell(str(slot), column, _styled(column, new, new[index]))
+
+
+def _styled_row(cells: Cells) -> list[Text]:
+    keys = [key for key, _label, _width in COLUMNS]
+    return [_styled(key, cells, value) for key, value in zip(keys, cells, strict=True)]
