@@ -134,6 +134,41 @@ class Api:
             "cpus": {"total": counter.total_cpus, "used": counter.used_cpus},
         }
 
+    def op_page(
+        self,
+        states: list[str] | None = None,
+        text: str = "",
+        sort: str = "id",
+        descending: bool = False,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """One window of the queue, filtered and sorted, for a scrolling view.
+
+        The offset is pulled back so that the window is full when it can be;
+        the answer says which offset it used, and how many jobs match in all.
+        """
+        if sort not in (*JobRepository.SORT_KEYS, "end_time"):
+            raise UsageError(f"cannot sort by {sort!r}")
+        wanted = [_state(name) for name in states or ()]
+        limit, offset = max(0, int(limit)), max(0, int(offset))
+        with self.database.read() as session:
+            total = JobRepository.count_matching(session, wanted, text)
+            offset = min(offset, max(0, total - limit))
+            jobs = JobRepository.page(
+                session, wanted, text, sort, descending, limit, offset
+            )
+            views = self._views(session, jobs)
+            counts = JobRepository.counts(session)
+        counter = self.host.counter
+        return {
+            "jobs": views,
+            "total": total,
+            "offset": offset,
+            "counts": {state.value: counts.get(state, 0) for state in JobState},
+            "cpus": {"total": counter.total_cpus, "used": counter.used_cpus},
+        }
+
     def op_show(self, ids: list[Any]) -> dict[str, Any]:
         with self.database.read() as session:
             job_ids = self._resolve(session, ids)

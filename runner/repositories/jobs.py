@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,9 @@ from runner.repositories.worker import utcnow
 
 class JobRepository:
     """Adds jobs and reads them back; the caller commits."""
+
+    SORT_KEYS = ("id", "name", "state", "cpus", "elapsed", "exit_code", "command")
+    """What `page` can order by, besides "end_time" for the latest endings."""
 
     @staticmethod
     def next_id(session: Session) -> int:
@@ -220,6 +223,36 @@ class JobRepository:
         return list(session.scalars(query))
 
     @staticmethod
+    def page(
+        session: Session,
+        states: Sequence[JobState] = (),
+        text: str = "",
+        sort: str = "id",
+        descending: bool = False,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[Job]:
+        """One window of the jobs that match, in the order asked for.
+
+        text matches the name or the command, ignoring case; ties in the sort
+        key go by id, in the same direction.
+        """
+        key = _sort_key(sort)
+        order = [key.desc(), Job.id.desc()] if descending else [key, Job.id]
+        if sort == "id":
+            order = order[:1]
+        query = _matching(select(Job), states, text).order_by(*order)
+        return list(session.scalars(query.limit(limit).offset(offset)))
+
+    @staticmethod
+    def count_matching(
+        session: Session, states: Sequence[JobState] = (), text: str = ""
+    ) -> int:
+        """How many jobs `page` would page through."""
+        query = _matching(select(func.count()).select_from(Job), states, text)
+        return int(session.scalar(query) or 0)
+
+    @staticmethod
     def counts(session: Session) -> dict[JobState, int]:
         """How many jobs are in each state."""
         rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
@@ -293,3 +326,34 @@ def _attempt_path(path: str, attempt: int) -> str:
             return f"{folder}/{stem}.{attempt}{suffix}"
     base = path.rsplit(".", 1)[0] if path.rsplit(".", 1)[-1].isdigit() else path
     return f"{base}.{attempt}"
+
+
+def _matching(query: Select, states: Sequence[JobState], text: str) -> Select:
+    if states:
+        query = query.where(Job.state.in_(states))
+    if text:
+        # Commands are stored as JSON: look for the text as JSON would spell it.
+        in_json = json.dumps(text)[1:-1]
+        query = query.where(
+            or_(
+                Job.name.like(_like_pattern(text), escape="\\"),
+                Job.command.like(_like_pattern(in_json), escape="\\"),
+            )
+        )
+    return query
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern that finds text anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _sort_key(sort: str) -> ColumnElement:
+    """The column, or expression, that a sort name orders by."""
+    if sort == "elapsed":
+        end = func.coalesce(Job.end_time, func.datetime("now"))
+        return func.julianday(end) - func.julianday(Job.start_time)
+    if sort in ("id", "name", "state", "cpus", "exit_code", "command", "end_time"):
+        return getattr(Job, sort)
+    raise ValueError(f"cannot sort by {sort!r}")

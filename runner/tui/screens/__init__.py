@@ -1,0 +1,1 @@
+"""Screens pushed over the queue: a job's details, the submit form, confirmations."""

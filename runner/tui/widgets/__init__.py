@@ -1,0 +1,1 @@
+"""The queue screen's widgets, one per module."""
