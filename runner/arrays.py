@@ -25,9 +25,9 @@ class ArraySpec:
 
 def parse(text: str) -> ArraySpec:
     """An array from its sbatch spelling; raises SpecError naming the flag."""
-    value, _, throttle_text = text.strip().partition("%")
+    value, percent, throttle_text = text.strip().partition("%")
     throttle = None
-    if throttle_text:
+    if percent:
         if not throttle_text.isdigit() or int(throttle_text) < 1:
             raise SpecError(f"-a/--array: throttle %{throttle_text} must be %N, N >= 1")
         throttle = int(throttle_text)
