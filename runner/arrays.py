@@ -33,9 +33,10 @@ def parse(text: str) -> ArraySpec:
         throttle = int(throttle_text)
     tasks: list[int] = []
     for part in value.split(","):
-        tasks.extend(_expand(part.strip(), text))
-        if len(tasks) > MAX_TASKS:
+        ids = _expand(part.strip(), text)
+        if len(tasks) + len(ids) > MAX_TASKS:
             raise SpecError(f"-a/--array: more than {MAX_TASKS} tasks")
+        tasks.extend(ids)
     if len(set(tasks)) != len(tasks):
         raise SpecError(f"-a/--array: {text!r} names a task twice")
     return ArraySpec(tuple(tasks), throttle)
