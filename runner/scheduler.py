@@ -132,6 +132,7 @@ class Scheduler:
 
     def _reserve(self) -> list[tuple[Job, int, Grant]]:
         if self.counter.free_cpus <= 0:
+            self._settle_dependencies()
             return []
         self._cancelled = []
         grants: dict[int, Grant] = {}
@@ -163,6 +164,35 @@ class Scheduler:
             self._cancelled = []
             self._wake.set()
         return [(jobs[job_id], run_id, grants[job_id]) for job_id, run_id in started]
+
+    def _settle_dependencies(self) -> None:
+        """With no CPU free nothing is planned, but dependencies still settle.
+
+        Cancels at once, link by link, every pending job whose dependency can
+        no longer be met, and marks those still waiting on one; the plan
+        does the same when CPUs are free.
+        """
+        with self.database.read() as session:
+            if not JobRepository.dependents(session):
+                return
+        now = datetime.now(UTC).replace(tzinfo=None)
+        self._cancelled = []
+        with self.database.write() as session:
+            cancelled = -1
+            while cancelled < len(self._cancelled):
+                cancelled = len(self._cancelled)
+                waiting = [
+                    session.get_one(Job, job_id)
+                    for job_id, _ in JobRepository.dependents(session)
+                ]
+                states = self._dependency_states(session, waiting)
+                for job in waiting:
+                    reason = self._blocked_by(session, job, now, states)
+                    if reason is not None and reason != "cancelled":
+                        self.reasons[job.id] = reason
+        if self._cancelled:
+            self.on_ended(self._cancelled)
+            self._cancelled = []
 
     def _plan(
         self, session: Session, grants: dict[int, Grant]
