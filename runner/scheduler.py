@@ -125,10 +125,29 @@ class Scheduler:
             self.on_ended(ended)
 
     def _apply_controls(self) -> None:
+        """Pass requests on; keep pause and resume of a run not yet started.
+
+        A job is RUNNING as soon as it is reserved, but its processes can be
+        signalled only once its keeper has reported them; until then the
+        request waits for a later tick, in order with the job's others.
+        """
         with self._controls_lock:
             controls, self._controls = self._controls, []
+        later: list[tuple[str, int]] = []
         for action, job_id in controls:
+            if action != "cancel" and (
+                self._not_started(job_id) or any(j == job_id for _, j in later)
+            ):
+                later.append((action, job_id))
+                continue
             getattr(self.executor, action)(job_id)
+        if later:
+            with self._controls_lock:
+                self._controls[:0] = later
+
+    def _not_started(self, job_id: int) -> bool:
+        run = self.executor.runs.get(job_id)
+        return run is not None and run.keeper is None
 
     def _reserve(self) -> list[tuple[Job, int, Grant]]:
         if self.counter.free_cpus <= 0:
