@@ -25,17 +25,18 @@ class ArraySpec:
 
 def parse(text: str) -> ArraySpec:
     """An array from its sbatch spelling; raises SpecError naming the flag."""
-    value, _, throttle_text = text.strip().partition("%")
+    value, percent, throttle_text = text.strip().partition("%")
     throttle = None
-    if throttle_text:
+    if percent:
         if not throttle_text.isdigit() or int(throttle_text) < 1:
             raise SpecError(f"-a/--array: throttle %{throttle_text} must be %N, N >= 1")
         throttle = int(throttle_text)
     tasks: list[int] = []
     for part in value.split(","):
-        tasks.extend(_expand(part.strip(), text))
-        if len(tasks) > MAX_TASKS:
+        ids = _expand(part.strip(), text)
+        if len(tasks) + len(ids) > MAX_TASKS:
             raise SpecError(f"-a/--array: more than {MAX_TASKS} tasks")
+        tasks.extend(ids)
     if len(set(tasks)) != len(tasks):
         raise SpecError(f"-a/--array: {text!r} names a task twice")
     return ArraySpec(tuple(tasks), throttle)

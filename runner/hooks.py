@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,27 +39,30 @@ class HookRunner:
         if env is None:
             return
         try:
-            result = subprocess.run(
+            hook = subprocess.Popen(
                 list(self.argv),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                timeout=self.timeout,
                 start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            logger.warning("job %d: on_finish hook timed out", job_id)
         except OSError as error:
             logger.warning("job %d: on_finish hook failed to start: %s", job_id, error)
-        else:
-            if result.returncode:
-                logger.warning(
-                    "job %d: on_finish hook exited %d: %s",
-                    job_id,
-                    result.returncode,
-                    result.stderr.decode(errors="replace").strip()[-500:],
-                )
+            return
+        try:
+            _, stderr = hook.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning("job %d: on_finish hook timed out", job_id)
+            _kill_group(hook)
+            return
+        if hook.returncode:
+            logger.warning(
+                "job %d: on_finish hook exited %d: %s",
+                job_id,
+                hook.returncode,
+                stderr.decode(errors="replace").strip()[-500:],
+            )
 
     def _environment(self, job_id: int) -> dict[str, str] | None:
         """The hook's environment, or None if the job is not final after all."""
@@ -76,3 +81,12 @@ class HookRunner:
                 RUNNER_STDERR_PATH=job.stderr_path,
                 RUNNER_ATTEMPT=str(job.attempt),
             )
+
+
+def _kill_group(hook: subprocess.Popen[bytes]) -> None:
+    """Kill a hook that ran too long, with everything it started."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(hook.pid, signal.SIGKILL)
+    hook.wait()
+    if hook.stderr is not None:
+        hook.stderr.close()

@@ -131,13 +131,33 @@ class Scheduler:
             self.on_ended(ended)
 
     def _apply_controls(self) -> None:
+        """Pass requests on; keep pause and resume of a run not yet started.
+
+        A job is RUNNING as soon as it is reserved, but its processes can be
+        signalled only once its keeper has reported them; until then the
+        request waits for a later tick, in order with the job's others.
+        """
         with self._controls_lock:
             controls, self._controls = self._controls, []
+        later: list[tuple[str, int]] = []
         for action, job_id in controls:
+            if action != "cancel" and (
+                self._not_started(job_id) or any(j == job_id for _, j in later)
+            ):
+                later.append((action, job_id))
+                continue
             getattr(self.executor, action)(job_id)
+        if later:
+            with self._controls_lock:
+                self._controls[:0] = later
+
+    def _not_started(self, job_id: int) -> bool:
+        run = self.executor.runs.get(job_id)
+        return run is not None and run.keeper is None
 
     def _reserve(self) -> list[tuple[Job, int, Grant]]:
         if self.counter.free_cpus <= 0:
+            self._settle_dependencies()
             return []
         grants: dict[int, Grant] = {}
         try:
@@ -164,6 +184,35 @@ class Scheduler:
             raise
         self.reasons = result.reasons
         return [(jobs[job_id], run_id, grants[job_id]) for job_id, run_id in started]
+
+    def _settle_dependencies(self) -> None:
+        """With no CPU free nothing is planned, but dependencies still settle.
+
+        Cancels at once, link by link, every pending job whose dependency can
+        no longer be met, and marks those still waiting on one; the plan
+        does the same when CPUs are free.
+        """
+        with self.database.read() as session:
+            if not JobRepository.dependents(session):
+                return
+        now = datetime.now(UTC).replace(tzinfo=None)
+        self._cancelled = []
+        with self.database.write() as session:
+            cancelled = -1
+            while cancelled < len(self._cancelled):
+                cancelled = len(self._cancelled)
+                waiting = [
+                    session.get_one(Job, job_id)
+                    for job_id, _ in JobRepository.dependents(session)
+                ]
+                states = self._dependency_states(session, waiting)
+                for job in waiting:
+                    reason = self._blocked_by(session, job, now, states)
+                    if reason is not None and reason != "cancelled":
+                        self.reasons[job.id] = reason
+        if self._cancelled:
+            self.on_ended(self._cancelled)
+            self._cancelled = []
 
     def _plan(
         self, session: Session, grants: dict[int, Grant]
