@@ -30,17 +30,17 @@ def test_a_job_is_recorded_with_its_exact_exit_status(
     assert (job["state"], job["exit_code"]) == (state, exit_code)
 
 
-def test_a_job_whose_directory_is_gone_fails_naming_it(home: RunnerHome) -> None:
-    blocker = home.add("-c", "2", "--", "sleep", "100")
-    home.wait_running(blocker)
-    folder = home.path / "work-dir"
+def test_a_job_whose_directory_is_gone_fails_naming_it(shared_home: RunnerHome) -> None:
+    blocker = shared_home.add("-c", "2", "--", "sleep", "100")
+    shared_home.wait_running(blocker)
+    folder = shared_home.path / "work-dir"
     folder.mkdir()
-    job_id = home.add("-D", str(folder), "--", "true")
-    assert home.show(job_id)["state"] == "PENDING"
+    job_id = shared_home.add("-D", str(folder), "--", "true")
+    assert shared_home.show(job_id)["state"] == "PENDING"
 
     folder.rmdir()
-    home.ok("cancel", str(blocker))
-    (job,) = home.wait(job_id)
+    shared_home.ok("cancel", str(blocker))
+    (job,) = shared_home.wait(job_id)
 
     assert job["state"] == "FAILED"
     assert job["exit_code"] in ("-1:0", "127:0")
@@ -48,45 +48,47 @@ def test_a_job_whose_directory_is_gone_fails_naming_it(home: RunnerHome) -> None
 
 
 def test_a_job_past_its_time_limit_times_out_and_leaves_no_process(
-    home: RunnerHome,
+    shared_home: RunnerHome,
 ) -> None:
-    job_id = home.add("-t", "0:02", "--", "sleep", "30")
-    pid = home.wait_running(job_id)["pid"]
+    job_id = shared_home.add("-t", "0:02", "--", "sleep", "30")
+    pid = shared_home.wait_running(job_id)["pid"]
 
-    (job,) = home.wait(job_id)
+    (job,) = shared_home.wait(job_id)
 
     assert job["state"] == "TIMEOUT"
     assert "time limit" in job["error_msg"]
     assert not _alive(pid)
-    assert home.job_processes("sleep 30") == []
+    assert shared_home.job_processes("sleep 30") == []
 
 
 def test_cancel_of_a_running_job_ends_it_cancelled_with_no_process_left(
-    home: RunnerHome,
+    shared_home: RunnerHome,
 ) -> None:
-    job_id = home.add("--", "sleep", "100")
-    pid = home.wait_running(job_id)["pid"]
+    job_id = shared_home.add("--", "sleep", "100")
+    pid = shared_home.wait_running(job_id)["pid"]
 
-    done = home.run("cancel", str(job_id))
+    done = shared_home.run("cancel", str(job_id))
 
     assert done.returncode == 0
     assert done.stdout.strip() == f"Job {job_id}: CANCELLED"
-    assert home.show(job_id)["state"] == "CANCELLED"
+    assert shared_home.show(job_id)["state"] == "CANCELLED"
     wait_until(lambda: not _alive(pid), 5, "the job's process to be reaped")
-    assert home.job_processes("sleep 100") == []
+    assert shared_home.job_processes("sleep 100") == []
 
 
-def test_a_cancelled_pending_job_never_starts(home: RunnerHome, tmp_path: Path) -> None:
-    blocker = home.add("-c", "2", "--", "sleep", "100")
-    home.wait_running(blocker)
+def test_a_cancelled_pending_job_never_starts(
+    shared_home: RunnerHome, tmp_path: Path
+) -> None:
+    blocker = shared_home.add("-c", "2", "--", "sleep", "100")
+    shared_home.wait_running(blocker)
     marker = tmp_path / "started"
-    job_id = home.add("--", "touch", str(marker))
+    job_id = shared_home.add("--", "touch", str(marker))
 
-    home.ok("cancel", str(job_id))
-    home.ok("cancel", str(blocker))
+    shared_home.ok("cancel", str(job_id))
+    shared_home.ok("cancel", str(blocker))
 
-    assert home.show(job_id)["state"] == "CANCELLED"
-    assert home.show(job_id)["start_time"] is None
+    assert shared_home.show(job_id)["state"] == "CANCELLED"
+    assert shared_home.show(job_id)["start_time"] is None
     assert not marker.exists()
 
 

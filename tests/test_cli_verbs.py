@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import psutil
@@ -94,6 +98,28 @@ def test_show_json_has_every_documented_key_with_utc_times(
     times.append(datetime.fromisoformat(job["end_time"]))
     assert all(moment.utcoffset() == timedelta(0) for moment in times)
     assert times == sorted(times)
+
+
+def test_ctrl_c_in_log_follow_stops_the_follower_not_the_job(
+    shared_home: RunnerHome,
+) -> None:
+    job_id = shared_home.add("--", "sh", "-c", "echo started; sleep 30")
+    pid = shared_home.wait_running(job_id)["pid"]
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "runner", "log", "-f", str(job_id)],
+        env=shared_home.env,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert follower.stdout is not None
+    assert follower.stdout.readline() == b"started\n"
+
+    os.killpg(follower.pid, signal.SIGINT)
+
+    assert follower.wait(timeout=10) == 130
+    assert psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    assert shared_home.show(job_id)["state"] == "RUNNING"
+    shared_home.ok("cancel", str(job_id))
 
 
 def test_status_json_lists_the_same_objects_as_show(shared_home: RunnerHome) -> None:
