@@ -91,3 +91,21 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def test_a_job_adopted_from_a_killed_host_can_still_be_cancelled(
+    home: RunnerHome,
+) -> None:
+    host = home.serve()
+    job_id = home.add("--", "bash", "-c", "setsid sleep 1051 & sleep 1052")
+    pid = home.wait_running(job_id)["pid"]
+    os.kill(host.pid, signal.SIGKILL)
+    host.wait()
+    home.serve()
+
+    done = home.run("cancel", str(job_id))
+
+    assert done.stdout.strip() == f"Job {job_id}: CANCELLED"
+    wait_until(lambda: not _alive(pid), 5, "the job to stop")
+    wait_until(lambda: not home.job_processes("sleep 105"), 5, "no sleep left")
+    assert_invariants(home, [job_id])
