@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -19,6 +20,9 @@ from runner.models import Base
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+RESERVE_BYTES = 1 << 20
+"""Space held beside the database, given up when the disk fills so that the
+host can still record how its jobs ended."""
 
 
 class DatabaseError(Exception):
@@ -50,6 +54,7 @@ class Database:
 
     def _open(self, path: Path) -> None:
         _create_private_file(path)
+        _make_reserve(reserve_path(path))
         self.engine = _make_engine(path)
         self._writer = self.engine.execution_options(begin="IMMEDIATE")
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -94,11 +99,38 @@ class Database:
         except exc.DatabaseError as error:
             if not _is_sqlite_failure(error):
                 raise
+            if "full" in _reason(error):
+                _release_reserve(reserve_path(self.path))
             raise DatabaseError(f"database {self.path}: {_reason(error)}") from error
 
     def close(self) -> None:
         self.engine.dispose()
         self._bookkeeping.dispose()
+
+
+def reserve_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.reserve")
+
+
+def _make_reserve(path: Path) -> None:
+    """Hold RESERVE_BYTES on the database's disk, if there is room for them."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return
+    try:
+        os.posix_fallocate(fd, 0, RESERVE_BYTES)
+    except OSError:
+        logger.warning("database: no room for the %d-byte reserve", RESERVE_BYTES)
+        os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def _release_reserve(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+        logger.warning("database: the disk is full; released the reserve %s", path)
 
 
 def _is_sqlite_failure(error: exc.DatabaseError) -> bool:

@@ -234,7 +234,14 @@ class Executor:
                 events.append(self.events.get_nowait())
             except queue.Empty:
                 break
-        return self.apply(events) if events else []
+        if not events:
+            return []
+        try:
+            return self.apply(events)
+        except Exception:
+            for event in events:  # kept for the next tick: a full disk may pass
+                self.events.put(event)
+            raise
 
     def apply(
         self, events: Iterable[dict[str, Any]], release: bool = True

@@ -19,7 +19,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 POLL_MIN = 0.01
 POLL_MAX = 0.5
 """Seconds between looks at a capped log: shorter while the job writes fast."""
@@ -76,8 +76,12 @@ def open_log(path: str) -> LogFile:
     os.ftruncate(fd, 0)
     if info.st_mode & 0o077:
         os.fchmod(fd, 0o600)
-    job_fd = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-    return LogFile(path, job_fd, fd)
+    try:
+        own = os.open(f"/proc/self/fd/{fd}", os.O_RDWR | os.O_CLOEXEC)
+        job = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    finally:
+        os.close(fd)
+    return LogFile(path, job, own)
 
 
 def _open_failure(path: str, error: OSError) -> str:
@@ -86,6 +90,8 @@ def _open_failure(path: str, error: OSError) -> str:
             f"log {path!r} is a symbolic link; runner does not write through one "
             "(remove it and submit again)"
         )
+    if error.errno == errno.ENXIO:
+        return f"log {path!r} is a FIFO that nothing reads"
     return f"cannot open log {path!r}: {error.strerror}"
 
 

@@ -75,7 +75,10 @@ class JobSpec:
         known = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
         for key, value in known.items():
             if not _conforms(value, hints[key]):
-                raise SpecError(f"spec: field {key!r} cannot be {value!r}")
+                kind = cls.__dataclass_fields__[key].type
+                shown = repr(value)
+                shown = shown if len(shown) <= 40 else shown[:37] + "..."
+                raise SpecError(f"spec: field {key!r} must be {kind}, not {shown}")
         for key in ("argv", "cwd"):
             if key not in known:
                 raise SpecError(f"spec: field {key!r} is missing")
