@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.spec import format_duration
 
-_STRING_STARTS = "\x1b]|\x1bP|\x1bX|\x1b^|\x1b_|\x9d|\x90|\x98|\x9e|\x9f"
+_STRING_STARTS = "\x1b[]PX^_]|[\x9d\x90\x98\x9e\x9f]"
 _CONTROL = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI, 7- and 8-bit: colours, moves, clears
     rf"|(?:{_STRING_STARTS})[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC, DCS...
@@ -28,6 +28,8 @@ introducer; its text is shown.
 _STARTS = "\x1b\x9b\x9d\x90\x98\x9e\x9f\r"
 _INTRODUCERS = re.compile(f"[{_STARTS}][^{_STARTS}]*$")
 """The last place a sequence may start, and everything after it."""
+_OPEN_STRING = re.compile(rf"(?:{_STRING_STARTS})[^\x07\x1b\x9c]*\x1b?$")
+"""A string sequence (OSC, DCS...) still waiting for its terminator."""
 _COMPLETE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
     rf"|(?:{_STRING_STARTS})[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
@@ -59,8 +61,8 @@ class ControlStripper:
         """The safe text of what arrived, less any unfinished sequence at its end."""
         text = self._held + text
         self._held = ""
-        tail = _INTRODUCERS.search(text)
-        if tail and len(tail[0]) <= HOLD_MAX and not _COMPLETE.match(tail[0]):
+        tail = _OPEN_STRING.search(text) or _INTRODUCERS.search(text)
+        if tail and len(tail[0]) <= HOLD_MAX and _unfinished(tail[0]):
             self._held = tail[0]
             text = text[: tail.start()]
         return strip_controls(text)
@@ -69,6 +71,13 @@ class ControlStripper:
         """Whatever was held back, made safe: the stream has ended."""
         held, self._held = self._held, ""
         return strip_controls(held)
+
+
+def _unfinished(tail: str) -> bool:
+    """True if more text may complete the sequence tail starts with."""
+    if tail.startswith("\r"):
+        return tail == "\r"
+    return _OPEN_STRING.match(tail) is not None or _COMPLETE.match(tail) is None
 
 
 def shell_quote(arg: str) -> str:
