@@ -159,7 +159,7 @@ def command_text(argv: list[str]) -> str:
     """The command as the user gave it: a shell string, or a quoted argv."""
     if len(argv) == 3 and argv[:2] == ["/bin/sh", "-c"]:
         return argv[2]
-    return shlex.join(argv)
+    return shell_join(argv)
 
 
 def elapsed(job: dict[str, Any], now: datetime | None = None) -> float | None:

@@ -229,9 +229,10 @@ def check_cwd(cwd: str, flag: str) -> None:
     if "\0" in cwd:
         raise SpecError(f"{flag}: the path holds a NUL byte")
     if not _is_utf8(cwd):
+        shown = to_bytes(cwd).decode("utf-8", "backslashreplace")
         raise SpecError(
-            f"{flag}: {cwd!r} is not valid UTF-8; runner keeps directories as text "
-            "(run from, or give -D, a UTF-8 path)"
+            f"{flag}: '{shown}' is not valid UTF-8; runner keeps directories as "
+            "text (run from, or give -D, a UTF-8 path)"
         )
     if not os.path.isdir(cwd):
         raise SpecError(f"{flag}: {cwd!r} is not a directory")

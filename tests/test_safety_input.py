@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -208,3 +209,21 @@ def test_an_unknown_job_id_is_one_line_and_exit_2(home: Home, verb: str) -> None
 
     assert done.returncode == 2
     assert done.stderr == b"runner: unknown job id 99\n"
+
+
+def test_a_directory_whose_name_is_not_utf8_is_refused_in_one_line(
+    home: Home,
+) -> None:
+    folder = b"/tmp/rd\xff"
+    os.makedirs(folder, exist_ok=True)
+    try:
+        done = home.run("add", "-D", folder, "--", "true")
+    finally:
+        os.rmdir(folder)
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        b"runner: -D/--chdir: '/tmp/rd\\xff' is not valid UTF-8; runner keeps "
+        b"directories as text (run from, or give -D, a UTF-8 path)\n"
+    )
+    assert home.jobs() == []
