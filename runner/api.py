@@ -196,8 +196,8 @@ class Api:
 
     def op_add(self, spec: dict[str, Any]) -> dict[str, Any]:
         job_spec = JobSpec.from_dict(spec)
-        if not all(isinstance(arg, str) for arg in job_spec.argv):
-            raise UsageError("command: every argument must be a string")
+        if job_spec.log_limit is None:
+            job_spec.log_limit = self.host.settings.log_limit
         totals = self.host.counter.totals
         check(job_spec, totals.cpus, totals.mem, len(totals.gpu_ids))
         with self.database.write() as session:

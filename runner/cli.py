@@ -15,7 +15,15 @@ from typing import Any, NoReturn
 
 from runner.client import Client, ClientError
 from runner.config import ConfigError, Paths, home_dir, prepare_home
-from runner.spec import JobSpec, SpecError, check_argv, parse_time_limit, shell_argv
+from runner.spec import (
+    JobSpec,
+    SpecError,
+    check,
+    parse_log_limit,
+    parse_time_limit,
+    shell_argv,
+    wire_string,
+)
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -35,10 +43,12 @@ def _positive_int(flag: str) -> Callable[[str], int]:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a whole number"
+                f"{text!r} is not a whole number; give one of at least 1"
             ) from None
         if value < 1:
-            raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+            raise argparse.ArgumentTypeError(
+                f"{value} is too small; give a whole number of at least 1"
+            )
         return value
 
     parse.__name__ = flag
@@ -51,6 +61,15 @@ def _job_id(text: str) -> str:
     if not array.isdigit() or int(array) < 1 or (task and not task.isdigit()):
         raise argparse.ArgumentTypeError(f"{text!r} is not a job id (N or N_T)")
     return text
+
+
+def _priority(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number; higher starts first"
+        ) from None
 
 
 def _count(flag: str) -> Callable[[str], int]:
@@ -78,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("-J", "--job-name", dest="name")
     add.add_argument("-D", "--chdir", dest="cwd")
     add.add_argument("-t", "--time", dest="time_limit")
-    add.add_argument("--priority", type=int, default=0)
+    add.add_argument("--priority", type=_priority, default=0)
+    add.add_argument("--log-limit", help="cap each log at SIZE[K|M|G]; none for no cap")
     add.add_argument("--mem", help="memory to reserve: SIZE[K|M|G|T], default MiB")
     add.add_argument("-G", "--gpus", type=_count("gpus"), default=None)
     add.add_argument("--gres", help="gpu:N, as sbatch spells it")
@@ -195,11 +215,10 @@ def cmd_add(args: argparse.Namespace, command: list[str] | None) -> int:
         command = (
             shell_argv(args.command[0]) if len(args.command) == 1 else args.command
         )
-    check_argv(command)
     spec = JobSpec(
-        argv=command,
-        cwd=os.path.abspath(args.cwd) if args.cwd else os.getcwd(),
-        env=dict(os.environ),
+        argv=[wire_string(arg) for arg in command],
+        cwd=_working_directory(args.cwd),
+        env={wire_string(k): wire_string(v) for k, v in os.environ.items()},
         name=args.name,
         cpus=args.cpus,
         time_limit=parse_time_limit(args.time_limit) if args.time_limit else None,
@@ -208,13 +227,23 @@ def cmd_add(args: argparse.Namespace, command: list[str] | None) -> int:
         retries=args.retries,
         output=args.output,
         error=args.error,
+        log_limit=parse_log_limit(args.log_limit) if args.log_limit else None,
     )
+    check(spec)
     _scheduling_options(spec, args)
-    if not os.path.isdir(spec.cwd):
-        raise SpecError(f"-D/--chdir: {spec.cwd!r} is not a directory")
     answer = _client().request("add", spec=spec.to_dict())
     print(_submitted(answer, args.parsable))
     return EXIT_OK
+
+
+def _working_directory(given: str | None) -> str:
+    """The job's directory: -D made absolute, else this process's."""
+    try:
+        return wire_string(os.path.abspath(given) if given else os.getcwd())
+    except FileNotFoundError:
+        raise SpecError(
+            "working directory: the current directory no longer exists; give -D"
+        ) from None
 
 
 def _scheduling_options(spec: JobSpec, args: argparse.Namespace) -> None:

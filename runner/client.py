@@ -12,10 +12,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from runner.config import Paths
 
@@ -77,22 +78,37 @@ class Client:
         return self._start_host()
 
     def _start_host(self) -> socket.socket:
-        host = spawn_host(self.paths, idle_timeout=AUTO_IDLE_TIMEOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        delay = 0.005
-        while time.monotonic() < deadline:
-            connection = _try_connect(self.paths.socket)
-            if connection is not None:
-                return connection
-            if host.poll() not in (None, 0):
-                break
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.1)
+        with tempfile.TemporaryFile() as errors:
+            host = spawn_host(self.paths, AUTO_IDLE_TIMEOUT, errors)
+            deadline = time.monotonic() + START_TIMEOUT
+            delay = 0.005
+            while time.monotonic() < deadline:
+                connection = _try_connect(self.paths.socket)
+                if connection is not None:
+                    return connection
+                if host.poll() not in (None, 0):
+                    raise ClientError(_start_failure(errors, self.paths))
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.1)
         raise ClientError(f"the host did not start; see {self.paths.host_log}")
 
 
-def spawn_host(paths: Paths, idle_timeout: float | None) -> subprocess.Popen[bytes]:
-    """Start `runner serve` in the background, detached from this terminal."""
+def _start_failure(errors: IO[bytes], paths: Paths) -> str:
+    """Why the host exited as it started: the last line it wrote to stderr."""
+    errors.seek(0)
+    lines = errors.read().decode(errors="replace").strip().splitlines()
+    if not lines:
+        return f"the host did not start; see {paths.host_log}"
+    return lines[-1].removeprefix("runner: ")
+
+
+def spawn_host(
+    paths: Paths, idle_timeout: float | None, stderr: IO[bytes] | int | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `runner serve` in the background, detached from this terminal.
+
+    stderr receives the host's own complaints; by default they are dropped.
+    """
     argv = [sys.executable, "-m", "runner", "serve", "--quiet-if-running"]
     if idle_timeout is not None:
         argv += ["--idle-timeout", str(idle_timeout)]
@@ -102,7 +118,7 @@ def spawn_host(paths: Paths, idle_timeout: float | None) -> subprocess.Popen[byt
             argv,
             stdin=null,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if stderr is None else stderr,
             start_new_session=True,
             env=env,
             cwd="/",

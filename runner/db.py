@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner.models import Base
@@ -19,6 +20,9 @@ from runner.models import Base
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+RESERVE_BYTES = 1 << 20
+"""Space held beside the database, given up when the disk fills so that the
+host can still record how its jobs ended."""
 
 
 class DatabaseError(Exception):
@@ -40,7 +44,17 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        try:
+            self._open(path)
+        except exc.DatabaseError as error:
+            raise DatabaseError(
+                f"{path} cannot be opened ({_reason(error)}); runner leaves it "
+                "as it is: move it aside to start with an empty queue"
+            ) from None
+
+    def _open(self, path: Path) -> None:
         _create_private_file(path)
+        _make_reserve(reserve_path(path))
         self.engine = _make_engine(path)
         self._writer = self.engine.execution_options(begin="IMMEDIATE")
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -63,22 +77,79 @@ class Database:
         which the keepers' run records let it rebuild; never for a submission.
         """
         sessions = self._write_sessions if durable else self._bookkeeping_sessions
-        with self._write_lock, sessions() as session, session.begin():
+        with (
+            self._failures(),
+            self._write_lock,
+            sessions() as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading one consistent snapshot."""
-        with self._read_sessions() as session:
+        with self._failures(), self._read_sessions() as session:
             yield session
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """SQLite's own failures (disk full, I/O error, damage) as one line."""
+        try:
+            yield
+        except exc.DatabaseError as error:
+            if not _is_sqlite_failure(error):
+                raise
+            if "full" in _reason(error):
+                _release_reserve(reserve_path(self.path))
+            raise DatabaseError(f"database {self.path}: {_reason(error)}") from error
 
     def close(self) -> None:
         self.engine.dispose()
         self._bookkeeping.dispose()
 
 
+def reserve_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.reserve")
+
+
+def _make_reserve(path: Path) -> None:
+    """Hold RESERVE_BYTES on the database's disk, if there is room for them."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return
+    try:
+        os.posix_fallocate(fd, 0, RESERVE_BYTES)
+    except OSError:
+        logger.warning("database: no room for the %d-byte reserve", RESERVE_BYTES)
+        os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def _release_reserve(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+        logger.warning("database: the disk is full; released the reserve %s", path)
+
+
+def _is_sqlite_failure(error: exc.DatabaseError) -> bool:
+    """True for the file's troubles, False for a statement's own mistakes."""
+    return isinstance(error, exc.OperationalError) or type(error.orig) is (
+        sqlite3.DatabaseError
+    )
+
+
+def _reason(error: exc.DatabaseError) -> str:
+    """SQLite's message alone, without the statement SQLAlchemy appends."""
+    return str(error.orig).splitlines()[0] if error.orig else str(error)
+
+
 def _create_private_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        raise DatabaseError(f"{path} cannot be opened: {error.strerror}") from None
     os.close(fd)
     if path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)

@@ -206,6 +206,7 @@ class Executor:
                 "stderr": job.stderr_path,
                 "record": str(record),
                 "limit": job.time_limit,
+                "log_limit": job.log_limit,
                 "grace": self.grace,
             }
         )
@@ -233,7 +234,14 @@ class Executor:
                 events.append(self.events.get_nowait())
             except queue.Empty:
                 break
-        return self.apply(events) if events else []
+        if not events:
+            return []
+        try:
+            return self.apply(events)
+        except Exception:
+            for event in events:  # kept for the next tick: a full disk may pass
+                self.events.put(event)
+            raise
 
     def apply(
         self, events: Iterable[dict[str, Any]], release: bool = True
@@ -303,13 +311,19 @@ class Executor:
         reason = event.get("reason", "exited")
         ended = _ended_at(event)
         logger.info("job %d: %s with %d:%d", run.job_id, reason, code, sig)
-        if reason == "exited" and not event.get("leftovers"):
+        notes = list(event.get("notes") or ())
+        if reason == "exited" and not event.get("leftovers") and not notes:
             self.repository.update_job_completion(session, run.job_id, code, sig, ended)
             return
         state, message = _outcome(run, code, sig, reason)
         if event.get("leftovers"):
-            note = f"stopped {event['leftovers']} background process(es) it left"
-            message = f"{message}; {note}" if message else note
+            notes.insert(
+                0, f"stopped {event['leftovers']} background process(es) it left"
+            )
+        if reason == "disk_full":
+            state = JobState.FAILED
+            notes.insert(0, f"no space left on the disk of its log {event['full']}")
+        message = "; ".join([message, *notes] if message else notes) or None
         self.repository.update_job_ended(
             session, run.job_id, state, f"{code}:{sig}", message, ended
         )

@@ -21,6 +21,7 @@ import sys
 import time
 from typing import Any
 
+from runner.joblog import LogCap, LogError, LogFile, close_logs, disk_full, open_logs
 from runner.proc import signal_tree, start_ticks
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -78,16 +79,25 @@ class Keeper:
         self.killing = False
         self.paused_remaining: float | None = None
         """Seconds of time limit left when the job was paused."""
+        self.logs: list[LogFile] = []
+        self.cap: LogCap | None = None
+        """Set when the job's logs have a size limit: then the keeper polls."""
 
     def run(self) -> None:
         self._detach()
-        write_record(self.request["record"], self.record)
+        try:
+            write_record(self.request["record"], self.record)
+        except OSError as error:
+            self._finish({"event": "failed", "error": _record_failure(error)})
+            return
         error = self._start()
         if error is not None:
+            close_logs(self.logs)
             self._finish({"event": "failed", "error": error})
             return
         self.record.update(pid=self.pid, start=start_ticks(self.pid, zombie=True))
-        write_record(self.request["record"], self.record)
+        with contextlib.suppress(OSError):
+            write_record(self.request["record"], self.record)
         report({"event": "started", **self.record})
         if self.request.get("limit"):
             signal.setitimer(signal.ITIMER_REAL, float(self.request["limit"]))
@@ -100,6 +110,7 @@ class Keeper:
                 "signal": sig,
                 "reason": self.reason,
                 "leftovers": leftovers,
+                **self._log_outcome(),
             }
         )
 
@@ -125,9 +136,13 @@ class Keeper:
         """
         request = self.request
         try:
-            out, err = _open_logs(request["stdout"], request["stderr"])
-        except OSError as error:
-            return f"cannot open log {error.filename!r}: {error.strerror}"
+            self.logs = open_logs(request["stdout"], request["stderr"])
+        except LogError as error:
+            return str(error)
+        out, err = self.logs[0].job_fd, self.logs[-1].job_fd
+        if request.get("log_limit"):
+            self.cap = LogCap(self.logs, int(request["log_limit"]))
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
         try:
             if request.get("cores"):
                 os.sched_setaffinity(0, request["cores"])
@@ -139,8 +154,7 @@ class Keeper:
                 )
             return self._spawn(request, out, err)
         finally:
-            for fd in {out, err}:
-                os.close(fd)
+            close_logs(self.logs, job_side_only=True)
 
     def _spawn(self, request: dict[str, Any], out: int, err: int) -> str | None:
         argv = [os.fsencode(arg) for arg in request["argv"]]
@@ -175,7 +189,7 @@ class Keeper:
         main_running = True
         while True:
             try:
-                pid, status = os.waitpid(-1, 0)
+                pid, status = self._reap()
             except ChildProcessError:
                 return code, sig, leftovers
             if pid != self.pid or not main_running:
@@ -188,6 +202,34 @@ class Keeper:
             if not self.stopping and self._has_children():
                 leftovers = signal_tree(os.getpid(), None, signal.SIGTERM)
                 self._begin_stop()
+
+    def _reap(self) -> tuple[int, int]:
+        """The next child to end; with a log cap, the logs are checked meanwhile.
+
+        SIGCHLD is blocked while capped, so a child that ends between the
+        look and the sleep still wakes the sleep at once.
+        """
+        if self.cap is None:
+            return os.waitpid(-1, 0)
+        while True:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid:
+                return pid, status
+            self.cap.check()
+            signal.sigtimedwait({signal.SIGCHLD}, self.cap.interval)
+
+    def _log_outcome(self) -> dict[str, Any]:
+        """What the logs add to the outcome: cuts made, or a full disk."""
+        outcome: dict[str, Any] = {}
+        if self.cap is not None:
+            self.cap.check()
+            outcome["notes"] = self.cap.notes()
+        full = disk_full(self.logs)
+        if full is not None and self.reason == "exited":
+            outcome["reason"] = "disk_full"
+            outcome["full"] = full
+        close_logs(self.logs)
+        return outcome
 
     def _has_children(self) -> bool:
         try:
@@ -244,20 +286,13 @@ class Keeper:
 
     def _finish(self, outcome: dict[str, Any]) -> None:
         self.record.update(outcome, ended=time.time())
-        write_record(self.request["record"], self.record)
+        with contextlib.suppress(OSError):
+            write_record(self.request["record"], self.record)
         report(self.record)
 
 
-def _open_logs(stdout: str, stderr: str) -> tuple[int, int]:
-    """The job's log files, never followed through a symlink."""
-    out = os.open(stdout, _LOG_FLAGS, 0o600)
-    if stderr == stdout:
-        return out, out
-    try:
-        return out, os.open(stderr, _LOG_FLAGS, 0o600)
-    except OSError:
-        os.close(out)
-        raise
+def _record_failure(error: OSError) -> str:
+    return f"cannot write its run record {error.filename!r}: {error.strerror}"
 
 
 def main() -> None:

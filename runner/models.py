@@ -95,6 +95,8 @@ class Job(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     retries: Mapped[int] = mapped_column(Integer, default=0)
     """How many times a failed run is retried by itself."""
+    log_limit: Mapped[int | None] = mapped_column(Integer)
+    """Bytes each of its logs may hold before runner cuts it; None for no cap."""
 
     allocations: Mapped[list[ResourceAllocation]] = relationship(
         back_populates="job", lazy="raise"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import time
@@ -17,7 +18,13 @@ logger = logging.getLogger(__name__)
 
 def configure_logging(paths: Paths, to_stderr: bool) -> None:
     """The host logs to host.log in its home, and to stderr in the foreground."""
-    handlers: list[logging.Handler] = [logging.FileHandler(paths.host_log)]
+    fd = os.open(
+        paths.host_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600
+    )
+    os.fchmod(fd, 0o600)
+    handlers: list[logging.Handler] = [
+        logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+    ]
     if to_stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(
@@ -35,6 +42,7 @@ def serve(
     quiet_if_running: bool = False,
 ) -> int:
     """Run the host until stopped, interrupted, or idle; 1 if another runs."""
+    from runner.db import DatabaseError
     from runner.host import Host, HostRunning
 
     settings = load_settings(paths, cpus)
@@ -47,6 +55,10 @@ def serve(
     except HostRunning as error:
         if quiet_if_running:
             return 0
+        print(f"runner: {error}", file=sys.stderr)
+        return 1
+    except DatabaseError as error:
+        logger.error("host: cannot start: %s", error)
         print(f"runner: {error}", file=sys.stderr)
         return 1
 

@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import os
 import re
+import types
+import typing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ARG_MAX_ONE = 128 * 1024
-"""The kernel's limit on one argument (MAX_ARG_STRLEN), in bytes."""
+"""The kernel's limit on one argument (MAX_ARG_STRLEN), in bytes, with its NUL."""
+ENV_ROOM = 4096
+"""Bytes of the kernel's ARG_MAX kept for the variables runner adds to a job."""
+PRIORITY_RANGE = (-(2**31), 2**31 - 1)
+_LOG_SIZE = re.compile(r"^(?P<number>\d+)(?P<unit>[KMGT]?)(?:I?B)?$", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 _TIME_FORMATS = (
     # Slurm's: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S
@@ -53,14 +60,49 @@ class JobSpec:
     output: str | None = None
     """Stdout path pattern (%A, %a, %j, %x); None for the home's logs."""
     error: str | None = None
+    log_limit: int | None = None
+    """Bytes each log may hold; None for the host's default, 0 for no limit."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobSpec:
+        """A spec from a request, every field of the type it is declared with."""
+        if not isinstance(data, dict):
+            raise SpecError("spec: a submission is a JSON object")
+        hints = typing.get_type_hints(cls)
         known = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
+        for key, value in known.items():
+            if not _conforms(value, hints[key]):
+                kind = cls.__dataclass_fields__[key].type
+                shown = repr(value)
+                shown = shown if len(shown) <= 40 else shown[:37] + "..."
+                raise SpecError(f"spec: field {key!r} must be {kind}, not {shown}")
+        for key in ("argv", "cwd"):
+            if key not in known:
+                raise SpecError(f"spec: field {key!r} is missing")
         return cls(**known)
+
+
+def _conforms(value: object, hint: Any) -> bool:
+    """True if a JSON value fits a simple type hint: int, str, list[str]..."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
+        )
+    if hint is type(None):
+        return value is None
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, hint)
 
 
 def shell_argv(command: str) -> list[str]:
@@ -69,13 +111,49 @@ def shell_argv(command: str) -> list[str]:
 
 
 def default_name(argv: list[str]) -> str:
-    """The job's name when none is given: the program, or the shell's command."""
+    """The job's name when none is given: the program, or the shell's command.
+
+    Bytes that are not UTF-8 become replacement characters: a name is text.
+    """
     if argv[:2] == ["/bin/sh", "-c"] and len(argv) > 2:
         words = argv[2].split()
         program = words[0] if words else "sh"
     else:
         program = argv[0]
-    return os.path.basename(program) or program
+    return as_text(os.path.basename(program) or program)
+
+
+def to_bytes(text: str) -> bytes:
+    """The bytes a string from the OS stands for (UTF-8, surrogateescape)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def as_text(text: str) -> str:
+    """Valid Unicode for display and storage: undecodable bytes become U+FFFD."""
+    return to_bytes(text).decode("utf-8", "replace")
+
+
+def wire_string(text: str) -> str:
+    """A string from this process's OS interface, as the UTF-8 form runner sends.
+
+    Arguments, paths and variables that are not valid UTF-8 keep their bytes
+    as surrogate escapes, whatever the locale of the process that read them.
+    """
+    return os.fsencode(text).decode("utf-8", "surrogateescape")
+
+
+def parse_log_limit(text: str, flag: str = "--log-limit") -> int:
+    """Bytes from SIZE[K|M|G|T] (binary units); 0 for `none`."""
+    value = text.strip()
+    if value.lower() in ("none", "unlimited"):
+        return 0
+    match = _LOG_SIZE.match(value)
+    if not match or int(match["number"]) == 0:
+        raise SpecError(
+            f"{flag}: {text!r} is not a size; give a positive number of bytes "
+            "with an optional K, M, G or T suffix (e.g. 10M), or none"
+        )
+    return int(match["number"]) * _UNITS[match["unit"].upper()]
 
 
 def parse_time_limit(text: str) -> int:
@@ -119,17 +197,72 @@ def check(
     total_gpus: int | None = None,
 ) -> None:
     """Raise SpecError for the first thing wrong with the submission."""
-    check_argv(spec.argv)
+    check_argv(spec.argv, spec.env)
     _check_count("-c/--cpus", spec.cpus, 1, total_cpus, "CPUs")
     _check_count("--mem", spec.mem, 0, total_mem, "MiB of memory")
     _check_count("-G/--gpus", spec.gpus, 0, total_gpus, "GPUs")
     _check_count("--retries", spec.retries, 0, None, "")
     if spec.time_limit is not None and spec.time_limit <= 0:
         raise SpecError("-t/--time: the limit must be positive")
-    if spec.name is not None and ("\0" in spec.name or not spec.name.strip()):
+    if not PRIORITY_RANGE[0] <= spec.priority <= PRIORITY_RANGE[1]:
+        raise SpecError(
+            f"--priority: {spec.priority} is out of range; give a whole number "
+            f"from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}"
+        )
+    if spec.log_limit is not None and spec.log_limit < 0:
+        raise SpecError("--log-limit: give a positive size, or none")
+    if spec.name is not None:
+        _check_name(spec.name)
+    check_env(spec.env)
+    check_cwd(spec.cwd, "-D/--chdir")
+
+
+def _check_name(name: str) -> None:
+    if "\0" in name or not name.strip():
         raise SpecError("-J/--job-name: give a non-empty name without NUL bytes")
-    if not os.path.isdir(spec.cwd):
-        raise SpecError(f"-D/--chdir: {spec.cwd!r} is not a directory")
+    if not _is_utf8(name):
+        raise SpecError("-J/--job-name: give a name that is valid UTF-8")
+
+
+def check_cwd(cwd: str, flag: str) -> None:
+    """A working directory that exists and that the database can store."""
+    if "\0" in cwd:
+        raise SpecError(f"{flag}: the path holds a NUL byte")
+    if not _is_utf8(cwd):
+        shown = to_bytes(cwd).decode("utf-8", "backslashreplace")
+        raise SpecError(
+            f"{flag}: '{shown}' is not valid UTF-8; runner keeps directories as "
+            "text (run from, or give -D, a UTF-8 path)"
+        )
+    if not os.path.isdir(cwd):
+        raise SpecError(f"{flag}: {cwd!r} is not a directory")
+
+
+def check_env(env: dict[str, str]) -> None:
+    """Variables the kernel can pass on: NAME=VALUE, no NUL anywhere."""
+    for key, value in env.items():
+        if not key or "=" in key or "\0" in key:
+            raise SpecError(f"environment: {key!r} is not a variable name")
+        if "\0" in value:
+            raise SpecError(f"environment: variable {key} holds a NUL byte")
+        if not _encodes(key) or not _encodes(value):
+            raise SpecError(f"environment: variable {key!r} is not a valid string")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _encodes(text: str) -> bool:
+    try:
+        to_bytes(text)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_count(
@@ -143,8 +276,13 @@ def _check_count(
         )
 
 
-def check_argv(argv: list[str]) -> None:
-    """An argv the kernel will accept, and that says something."""
+def check_argv(argv: list[str], env: dict[str, str] | None = None) -> None:
+    """An argv the kernel will accept, and that says something.
+
+    The kernel takes at most 128 KiB per argument (with its NUL) and at most
+    ARG_MAX for the argv and environment together; runner refuses anything
+    longer rather than cut it.
+    """
     if not argv or not argv[0].strip():
         raise SpecError("command: empty; give a command after the options")
     if argv[:2] == ["/bin/sh", "-c"] and len(argv) == 3 and not argv[2].strip():
@@ -152,23 +290,36 @@ def check_argv(argv: list[str]) -> None:
     for index, arg in enumerate(argv):
         if "\0" in arg:
             raise SpecError(f"command: argument {index} holds a NUL byte")
-        size = len(os.fsencode(arg))
+        if not _encodes(arg):
+            raise SpecError(f"command: argument {index} is not a valid string")
+        size = len(to_bytes(arg))
         if size >= ARG_MAX_ONE:
             raise SpecError(
-                f"command: argument {index} is {size} bytes; the kernel's limit "
-                f"for one argument is {ARG_MAX_ONE - 1}"
+                f"command: argument {index} is {size} bytes; the kernel takes at "
+                f"most {ARG_MAX_ONE - 1} bytes (128 KiB) in one argument"
             )
-    total = sum(len(os.fsencode(arg)) + 1 for arg in argv)
-    limit = _arg_max()
-    if total > limit:
+    _check_total(argv, env or {})
+
+
+def _check_total(argv: list[str], env: dict[str, str]) -> None:
+    pointer = 8
+    command = sum(len(to_bytes(arg)) + 1 + pointer for arg in argv)
+    environment = sum(
+        len(to_bytes(key)) + len(to_bytes(value)) + 2 + pointer
+        for key, value in env.items()
+        if _encodes(key) and _encodes(value)
+    )
+    limit = arg_max() - ENV_ROOM
+    if command + environment > limit:
         raise SpecError(
-            f"command: {total} bytes in all; the kernel's limit is {limit} "
-            "(ARG_MAX, less room for the environment)"
+            f"command: {command} bytes, with {environment} bytes of environment, "
+            f"pass the kernel's limit of {limit} bytes for both (ARG_MAX)"
         )
 
 
-def _arg_max() -> int:
+def arg_max() -> int:
+    """The kernel's limit on a new program's argv and environment, in bytes."""
     try:
-        return int(os.sysconf("SC_ARG_MAX")) // 2
+        return int(os.sysconf("SC_ARG_MAX"))
     except (ValueError, OSError):
-        return 1024 * 1024
+        return 2 * 1024 * 1024

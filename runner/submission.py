@@ -67,6 +67,7 @@ def _common(session: Session, spec: JobSpec, dependency: str | None) -> dict[str
         "dependency": dependency,
         "attempt": 1,
         "retries": spec.retries,
+        "log_limit": spec.log_limit or None,
         "start_time": None,
         "end_time": None,
         "exit_code": None,
