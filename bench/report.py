@@ -156,9 +156,17 @@ def _panel(axis: Axes, figure: Figure) -> None:
         ideal = figure.ideal * scale
         axis.axvline(ideal, color="tab:green", linestyle="--", label="ideal")
         axis.legend(fontsize=8, loc="lower right")
-    for position, row, median in zip(positions, rows, medians, strict=True):
+    measured = [m for m in medians if m > 0]
+    if measured and max(measured) > 30 * min(measured):
+        axis.set_xscale("log")
+        axis.set_xlim(left=min(measured) / 3)
+        axis.set_xlabel(f"{figure.unit} (log scale)")
+    for position, row, median, extra in zip(
+        positions, rows, medians, high, strict=True
+    ):
         text = row.missing or value(row.median, figure.unit)
-        axis.text(median, position, f" {text}", va="center", fontsize=7)
+        place = median + extra if median > 0 else (min(measured) if measured else 0)
+        axis.text(place, position, f"  {text}", va="center", fontsize=7)
 
 
 def _short(row: Row) -> str:

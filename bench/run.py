@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     peers = detect(has_arrays())
     run.machine = _machine(peers)
     began = time.monotonic()
+    load_before = _load()
 
     _step("submission latency")
     run.figures.append(latency.measure(sizes["latency_rounds"], peers.spooler, CPUS))
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     run.figures += [times, memory]
     run.targets = targets.evaluate(run, sizes, CPUS)
     run.machine["benchmark took"] = f"{time.monotonic() - began:.0f} s"
+    run.machine["load average"] = f"{load_before} before, {_load()} after"
 
     text = _write(run, sizes, args.out or (None if args.quick else DEFAULT_OUT))
     print(text)
@@ -190,6 +192,14 @@ def _machine(peers: Peers) -> dict[str, str]:
         "xargs": version([peers.xargs, "--version"]) if peers.xargs else "absent",
     }
     return info
+
+
+def _load() -> str:
+    """The 1-minute load average: above the CPU count, others shared the machine."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 def _cpu_model() -> str:
