@@ -11,11 +11,13 @@ measured is this checkout's: every runner process gets it first on PYTHONPATH.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,9 +59,10 @@ METHOD = """\
   `TS_SOCKET`, `-S {cpus}`) per run; GNU parallel and xargs take all the jobs in
   one call (`-j{cpus} -N0`, `-P{cpus} -I{{}}`).
 - Contenders take turns (A B C A B C ...), each run timed from the first
-  submission to the last completion. Runner's end is `wait` on every id over
-  the socket; task-spooler's is `tsp -w` on the last id and then on any job
-  still listed as running.
+  submission to the last completion. Runner's end is a `wait` request over
+  the socket on the last id, then on every id (which also checks that all
+  completed); task-spooler's is `tsp -w` on the last id, then on any job still
+  listed as running.
 - "one `runner add` call per job" starts an interpreter per job, as a shell
   loop would; "one request per job from one Python process" sends the same
   `add` request over the same socket through `runner.client.Client`, without
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     run.machine = _machine(peers)
     began = time.monotonic()
     load_before = _load()
+    load = LoadWatch()
 
     _step("submission latency")
     run.figures.append(latency.measure(sizes["latency_rounds"], peers.spooler, CPUS))
@@ -105,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     run.figures += [times, memory]
     run.targets = targets.evaluate(run, sizes, CPUS)
     run.machine["benchmark took"] = f"{time.monotonic() - began:.0f} s"
-    run.machine["load average"] = f"{load_before} before, {_load()} after"
+    run.machine["load average (1 min)"] = (
+        f"{load_before} at the start, {load.peak:.2f} at its highest, {_load()} at "
+        "the end (above the CPU count, other work shared the machine)"
+    )
+    load.stop()
 
     text = _write(run, sizes, args.out or (None if args.quick else DEFAULT_OUT))
     print(text)
@@ -200,6 +208,26 @@ def _load() -> str:
         return f"{os.getloadavg()[0]:.2f}"
     except OSError:
         return "unknown"
+
+
+class LoadWatch:
+    """The highest 1-minute load average seen, read every few seconds."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.peak = 0.0
+        self._stopped = threading.Event()
+        self._every = every
+        threading.Thread(target=self._watch, name="load-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            with contextlib.suppress(OSError):
+                self.peak = max(self.peak, os.getloadavg()[0])
+            if self._stopped.wait(self._every):
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 def _cpu_model() -> str:
