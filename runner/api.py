@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from runner.db import Database
-from runner.models import FINAL_STATES, Job, JobState
+from runner.models import FINAL_STATES, Job, JobAttempt, JobState
 from runner.repositories import JobRepository
 from runner.spec import JobSpec, SpecError, check
 from runner.submission import submit
@@ -61,6 +61,17 @@ def job_view(job: Job, pid: int | None, reason: str | None) -> dict[str, Any]:
         "retries": job.retries,
         "stdout_path": job.stdout_path,
         "stderr_path": job.stderr_path,
+    }
+
+
+def _attempt_view(attempt: JobAttempt) -> dict[str, Any]:
+    return {
+        "attempt": attempt.attempt,
+        "state": attempt.state.value,
+        "exit_code": attempt.exit_code,
+        "error_msg": attempt.error_msg,
+        "start_time": _iso(attempt.start_time),
+        "end_time": _iso(attempt.end_time),
     }
 
 
@@ -173,18 +184,6 @@ class Api:
         with self.database.read() as session:
             job_ids = self._resolve(session, ids)
             views = self._views(session, JobRepository.list(session, ids=job_ids))
-            for view in views:
-                view["attempts"] = [
-                    {
-                        "attempt": a.attempt,
-                        "state": a.state.value,
-                        "exit_code": a.exit_code,
-                        "error_msg": a.error_msg,
-                        "start_time": _iso(a.start_time),
-                        "end_time": _iso(a.end_time),
-                    }
-                    for a in JobRepository.attempts(session, view["id"])
-                ]
         return {"jobs": views}
 
     def op_wait(self, ids: list[Any], seconds: float = LONG_POLL) -> dict[str, Any]:
@@ -210,12 +209,18 @@ class Api:
 
     def op_cancel(self, ids: list[Any]) -> dict[str, Any]:
         job_ids = self._resolve_now(ids)
-        for job_id in job_ids:
-            with self.database.write() as session:
-                cancelled = JobRepository.cancel_pending(
+        with self.database.write() as session:
+            dropped = [
+                job_id
+                for job_id in job_ids
+                if JobRepository.cancel_pending(
                     session, job_id, "cancelled before it started"
                 )
-            if not cancelled:
+            ]
+        if dropped:
+            self.host.jobs_ended(dropped)
+        for job_id in job_ids:
+            if job_id not in dropped:
                 self.host.scheduler.control("cancel", job_id)
         self._wait_final(job_ids, self.host.settings.grace + LONG_POLL)
         self.host.scheduler.wake()
@@ -228,7 +233,11 @@ class Api:
         return self._change(ids, lambda s, i: JobRepository.set_held(s, i, False))
 
     def op_top(self, ids: list[Any]) -> dict[str, Any]:
-        return self._change(ids, JobRepository.move_to_top)
+        job_ids = self._resolve_now(ids)
+        with self.database.write() as session:
+            changed = JobRepository.move_to_top(session, job_ids)
+        self.host.scheduler.wake()
+        return {"jobs": self._jobs(job_ids), "changed": changed}
 
     def op_retry(self, ids: list[Any]) -> dict[str, Any]:
         return self._change(ids, JobRepository.retry)
@@ -246,7 +255,7 @@ class Api:
 
     def has_pending(self) -> bool:
         with self.database.read() as session:
-            return bool(JobRepository.list(session, [JobState.PENDING], limit=1))
+            return JobRepository.has_pending(session)
 
     def _change(self, ids: list[Any], change: Any) -> dict[str, Any]:
         """Apply change to each job in one transaction; which ones it changed."""
@@ -295,21 +304,28 @@ class Api:
         """Job ids from `N` (a job, or every task of array N) and `N_T` (a task)."""
         if not ids:
             raise UsageError("give at least one job id")
-        resolved: list[int] = []
+        plain: list[int] = []
+        tasks: dict[int, int] = {}
         for given in ids:
             text = str(given)
             array, _, task = text.partition("_")
             if not array.isdigit() or (task and not task.isdigit()):
                 raise UsageError(f"{text!r} is not a job id (N, or N_T for a task)")
-            if task:
-                found = JobRepository.task_id(session, int(array), int(task))
-                if found is None:
-                    raise UsageError(f"unknown job id {text}")
-                resolved.append(found)
+            if not task:
+                plain.append(int(array))
                 continue
-            if JobRepository.missing_ids(session, [int(array)]):
+            found = JobRepository.task_id(session, int(array), int(task))
+            if found is None:
                 raise UsageError(f"unknown job id {text}")
-            resolved.extend(JobRepository.expand_ids(session, [int(array)]))
+            tasks[len(plain)] = found
+            plain.append(-1)
+        missing = JobRepository.missing_ids(session, [i for i in plain if i > 0])
+        if missing:
+            raise UsageError(f"unknown job id {missing[0]}")
+        expanded = JobRepository.expand_groups(session, [i for i in plain if i > 0])
+        resolved: list[int] = []
+        for index, job_id in enumerate(plain):
+            resolved.extend([tasks[index]] if job_id < 0 else expanded[job_id])
         return list(dict.fromkeys(resolved))
 
     def _jobs(self, ids: list[int]) -> list[dict[str, Any]]:
@@ -321,7 +337,14 @@ class Api:
     def _views(self, session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
         asked = [job.id for job in jobs if len(jobs) <= 500 or not job.state.is_final]
         pids = JobRepository.processes(session, asked) if asked else {}
-        return [job_view(job, pids.get(job.id), self._reason(job)) for job in jobs]
+        retried = [job.id for job in jobs if job.attempt > 1]
+        history = JobRepository.attempts(session, retried) if retried else {}
+        views = []
+        for job in jobs:
+            view = job_view(job, pids.get(job.id), self._reason(job))
+            view["attempts"] = [_attempt_view(a) for a in history.get(job.id, ())]
+            views.append(view)
+        return views
 
     def _reason(self, job: Job) -> str | None:
         if job.state != JobState.PENDING:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from runner.spec import SpecError
 
-MAX_TASKS = 100_000
+MAX_TASKS = 10_000
 _RANGE = re.compile(r"^(?P<first>\d+)(?:-(?P<last>\d+)(?::(?P<step>\d+))?)?$")
 _PLACEHOLDER = "{}"
 

@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("-G", "--gpus", type=_count("gpus"), default=None)
     add.add_argument("--gres", help="gpu:N, as sbatch spells it")
     add.add_argument("-d", "--dependency", help="afterok:ID[:ID],afterany:ID...")
-    add.add_argument("--after", type=_job_id, action="append", default=[])
+    add.add_argument(
+        "--after", type=_positive_int("after"), action="append", default=[]
+    )
     add.add_argument("-a", "--array", help="task ids: 1-10, 0-15:4, 1,3,7; %%N")
     add.add_argument("--hold", action="store_true", help="queue it held")
     add.add_argument("--begin", help="now+10min, HH:MM or an ISO date-time")
@@ -115,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, aliases in (("status", ["ls"]),):
         status = verbs.add_parser(name, aliases=aliases, help="list the jobs")
+        status.add_argument("ids", nargs="*", type=_job_id)
         status.add_argument("--state", action="append", default=[])
         status.add_argument("--json", action="store_true")
 
@@ -309,7 +312,7 @@ def cmd_limits(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from runner.display import table
 
-    answer = _client().request("list", states=args.state)
+    answer = _client().request("list", states=args.state, ids=args.ids or None)
     if args.json:
         print(json.dumps(answer["jobs"], indent=2))
         return EXIT_OK

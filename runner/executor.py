@@ -288,7 +288,15 @@ class Executor:
 
     def _record_end(self, session: Session, run: Run, event: dict[str, Any]) -> Grant:
         """Write how the run ended; what to give back to the counter."""
-        if event["event"] == "failed":
+        if event.get("lost") and run.cancelling:
+            self.repository.update_job_ended(
+                session,
+                run.job_id,
+                JobState.CANCELLED,
+                "-1:0",
+                "cancelled; its keeper had died, so its exit status is unknown",
+            )
+        elif event["event"] == "failed":
             logger.info("job %d: could not start: %s", run.job_id, event["error"])
             self.repository.update_job_failed(
                 session, run.job_id, event["error"], end_time=_ended_at(event)
@@ -337,7 +345,9 @@ class Executor:
             return False
         run.cancelling = True
         if run.keeper is not None and not run.orphaned:
-            return self._signal_keeper(run)
+            if self._signal_keeper(run):
+                return True
+            run.orphaned = True
         if run.pid is not None:
             threading.Thread(target=self._stop_orphan, args=(run,), daemon=True).start()
         return True
@@ -461,6 +471,7 @@ def lost_event(run: Run) -> dict[str, Any]:
     """The report for a run whose keeper died before it could say how it ended."""
     return {
         "event": "failed",
+        "lost": True,
         "job": run.job_id,
         "run": run.run_id,
         "error": (

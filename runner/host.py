@@ -85,11 +85,18 @@ class Host:
         reconcile(self.database, self.executor, self.counter)
         self.scheduler.start()
         threading.Thread(
-            target=self.server.serve_forever, name="runner-server", daemon=True
+            target=self.server.serve_forever,
+            args=(0.1,),
+            name="runner-server",
+            daemon=True,
         ).start()
 
     def _wake(self) -> None:
         self.scheduler.wake()
+
+    def jobs_ended(self, job_ids: list[int]) -> None:
+        """Tell waiters and hooks that these jobs reached a final state."""
+        self._on_ended(job_ids)
 
     def _on_ended(self, job_ids: list[int]) -> None:
         self.last_activity = time.monotonic()

@@ -78,7 +78,7 @@ def stop(paths: Paths) -> int:
     try:
         answer = client.request("ping")
         client.request("stop")
-    except ClientError:
+    except (ClientError, OSError):
         print(f"runner: no host is running for {paths.home}", file=sys.stderr)
         return 1
     deadline = time.monotonic() + 15

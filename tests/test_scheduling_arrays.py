@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from scheduling_helpers import Home, most_at_once, stamp
+
+from tests.scheduling_helpers import Home, most_at_once, stamp
 
 TASK_ID = 'import os; print(os.environ["RUNNER_ARRAY_TASK_ID"])'
 

@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from scheduling_helpers import Home, children_of, process_state, stamp, wait_for
 
 from runner.spec import JobSpec
+from tests.scheduling_helpers import Home, children_of, process_state, stamp, wait_for
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from scheduling_helpers import Home, lines, stamp
+
+from tests.scheduling_helpers import Home, lines, stamp
 
 
 @pytest.fixture

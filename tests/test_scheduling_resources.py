@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
-from scheduling_helpers import Home, stamp, wait_for
+
+from tests.scheduling_helpers import Home, stamp, wait_for
 
 GPU_JOB = (
     'echo "$CUDA_VISIBLE_DEVICES" "$(date +%s.%N)"; '

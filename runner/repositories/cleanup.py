@@ -24,7 +24,7 @@ class CleanupRepository:
             )
             .order_by(Job.id)
         )
-        return [(job, allocation) for job, allocation in rows.tuples()]
+        return [(job, allocation) for job, allocation in rows]
 
     @staticmethod
     def running_without_allocation(session: Session) -> list[Job]:

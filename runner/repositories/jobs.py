@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -63,23 +63,29 @@ class JobRepository:
     def expand_ids(session: Session, ids: Iterable[int]) -> list[int]:
         """The ids given, each array id replaced by the ids of all its tasks."""
         wanted = list(ids)
+        groups = JobRepository.expand_groups(session, wanted)
+        expanded = [job_id for key in wanted for job_id in groups[key]]
+        return list(dict.fromkeys(expanded))
+
+    @staticmethod
+    def expand_groups(session: Session, ids: Iterable[int]) -> dict[int, list[int]]:
+        """For each id, the ids it stands for: its array's tasks, or itself."""
+        wanted = set(ids)
+        groups = {job_id: [job_id] for job_id in wanted}
         arrays = set(
             session.scalars(select(JobArray.id).where(JobArray.id.in_(wanted)))
         )
-        if not arrays:
-            return wanted
-        tasks: dict[int, list[int]] = {}
-        rows = session.execute(
-            select(Job.array_id, Job.id)
-            .where(Job.array_id.in_(arrays))
-            .order_by(Job.id)
-        )
-        for array_id, job_id in rows:
-            tasks.setdefault(array_id, []).append(job_id)
-        expanded: list[int] = []
-        for job_id in wanted:
-            expanded.extend(tasks.get(job_id, [job_id]))
-        return list(dict.fromkeys(expanded))
+        if arrays:
+            for array_id in arrays:
+                groups[array_id] = []
+            rows = session.execute(
+                select(Job.array_id, Job.id)
+                .where(Job.array_id.in_(arrays))
+                .order_by(Job.id)
+            )
+            for array_id, job_id in rows:
+                groups[array_id].append(job_id)
+        return groups
 
     @staticmethod
     def task_id(session: Session, array_id: int, task: int) -> int | None:
@@ -100,18 +106,32 @@ class JobRepository:
         return bool(result.rowcount)
 
     @staticmethod
-    def move_to_top(session: Session, job_id: int) -> bool:
-        """Give a pending job a priority above every other pending job."""
+    def move_to_top(session: Session, job_ids: Sequence[int]) -> list[int]:
+        """Give pending jobs, in the order given, a priority above all others.
+
+        They share the new priority, so among them the lower id goes first.
+        """
         highest = session.scalar(
             select(func.max(Job.priority)).where(Job.state == JobState.PENDING)
         )
-        result = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == JobState.PENDING)
-            .values(priority=(highest or 0) + 1)
-            .execution_options(synchronize_session=False)
+        changed = []
+        for job_id in job_ids:
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == JobState.PENDING)
+                .values(priority=(highest or 0) + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:
+                changed.append(job_id)
+        return changed
+
+    @staticmethod
+    def has_pending(session: Session) -> bool:
+        """Whether any job waits to start."""
+        return bool(
+            session.scalar(select(exists().where(Job.state == JobState.PENDING)))
         )
-        return bool(result.rowcount)
 
     @staticmethod
     def set_suspended(session: Session, job_id: int, suspended: bool) -> bool:
@@ -159,20 +179,26 @@ class JobRepository:
         job.stdout_path = _attempt_path(job.stdout_path, job.attempt)
         job.stderr_path = _attempt_path(job.stderr_path, job.attempt)
         job.state = JobState.PENDING
+        job.held = False
         job.exit_code = job.error_msg = None
         job.start_time = job.end_time = None
         return True
 
     @staticmethod
-    def attempts(session: Session, job_id: int) -> list[JobAttempt]:
-        """Earlier runs of a retried job, oldest first."""
-        return list(
-            session.scalars(
+    def attempts(
+        session: Session, job_ids: Sequence[int]
+    ) -> dict[int, list[JobAttempt]]:
+        """Earlier runs of each retried job, oldest first."""
+        history: dict[int, list[JobAttempt]] = {}
+        for start in range(0, len(job_ids), 10_000):
+            rows = session.scalars(
                 select(JobAttempt)
-                .where(JobAttempt.job_id == job_id)
-                .order_by(JobAttempt.attempt)
+                .where(JobAttempt.job_id.in_(job_ids[start : start + 10_000]))
+                .order_by(JobAttempt.job_id, JobAttempt.attempt)
             )
-        )
+            for attempt in rows:
+                history.setdefault(attempt.job_id, []).append(attempt)
+        return history
 
     @staticmethod
     def environment_id(session: Session, variables: dict[str, str]) -> int:

@@ -87,16 +87,6 @@ class SchedulerRepository:
         )
 
     @staticmethod
-    def running(session: Session) -> list[tuple[Job, ResourceAllocation]]:
-        """Jobs holding resources now, with their allocations: for backfill."""
-        rows = session.execute(
-            select(Job, ResourceAllocation)
-            .join(ResourceAllocation, ResourceAllocation.job_id == Job.id)
-            .where(ResourceAllocation.status != AllocationStatus.RELEASED)
-        )
-        return [(job, allocation) for job, allocation in rows.tuples()]
-
-    @staticmethod
     def states(session: Session, job_ids: set[int]) -> dict[int, str]:
         rows = session.execute(select(Job.id, Job.state).where(Job.id.in_(job_ids)))
         return {job_id: JobState(state).value for job_id, state in rows}

@@ -23,6 +23,8 @@ class Verb:
     """States of the jobs it makes sense for."""
     confirm: bool = False
     """Ask before doing it: it cannot be undone."""
+    shown: bool = True
+    """Listed in the footer; every verb is in the command palette."""
 
 
 VERBS = (
@@ -31,9 +33,24 @@ VERBS = (
         "c",
         "Cancel",
         "stop the job (SIGTERM, a grace period, SIGKILL) or drop it from the queue",
-        ("PENDING", "RUNNING"),
+        ("PENDING", "RUNNING", "SUSPENDED"),
         confirm=True,
     ),
+    Verb("hold", "h", "Hold", "keep a pending job from starting", ("PENDING",)),
+    Verb("release", "l", "Release", "let a held job start", ("PENDING",), shown=False),
+    Verb(
+        "top", "T", "Top", "move a pending job to the front", ("PENDING",), shown=False
+    ),
+    Verb(
+        "retry",
+        "R",
+        "Retry",
+        "run an ended job again under the same id",
+        ("FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY"),
+        shown=False,
+    ),
+    Verb("pause", "p", "Pause", "stop a running job's processes", ("RUNNING",)),
+    Verb("resume", "u", "Resume", "continue a paused job", ("SUSPENDED",), shown=False),
 )
 
 BY_OP = {verb.op: verb for verb in VERBS}
@@ -41,4 +58,7 @@ BY_OP = {verb.op: verb for verb in VERBS}
 
 def verb_bindings() -> list[Binding]:
     """A key per verb, shown in the footer; the app carries them out."""
-    return [Binding(verb.key, f"app.verb('{verb.op}')", verb.title) for verb in VERBS]
+    return [
+        Binding(verb.key, f"app.verb('{verb.op}')", verb.title, show=verb.shown)
+        for verb in VERBS
+    ]
