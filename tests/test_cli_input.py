@@ -92,9 +92,6 @@ def _newer_database(home: RunnerHome) -> None:
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
 
 
-@pytest.mark.xfail(
-    reason="serve lets DatabaseError escape: a traceback, not one line", strict=True
-)
 def test_serve_refuses_a_newer_database_with_one_line(home: RunnerHome) -> None:
     _newer_database(home)
 
@@ -104,11 +101,6 @@ def test_serve_refuses_a_newer_database_with_one_line(home: RunnerHome) -> None:
     assert done.stderr.count("\n") == 1 and "newer" in done.stderr
 
 
-@pytest.mark.xfail(
-    reason="add says only 'the host did not start; see host.log', and host.log "
-    "is empty: the reason is lost",
-    strict=True,
-)
 def test_add_against_a_newer_database_says_why_it_cannot_run(
     home: RunnerHome,
 ) -> None:

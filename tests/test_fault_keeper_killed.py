@@ -6,7 +6,6 @@ import os
 import signal
 
 import psutil
-import pytest
 
 from tests.gated import gated_job, open_gate
 from tests.home import RunnerHome
@@ -73,11 +72,6 @@ def test_a_keeper_and_the_host_both_killed_still_end_the_job(
     assert_invariants(home, [job_id], home.path / "launches")
 
 
-@pytest.mark.xfail(
-    reason="a cancel that finds the keeper already dead is dropped: the job "
-    "keeps running and cancel answers RUNNING after about 31 s",
-    strict=True,
-)
 def test_cancel_just_after_the_keeper_died_still_stops_the_job(
     home: RunnerHome,
 ) -> None:
@@ -92,11 +86,6 @@ def test_cancel_just_after_the_keeper_died_still_stops_the_job(
     assert home.show(job_id)["state"] != "RUNNING"
 
 
-@pytest.mark.xfail(
-    reason="cancel of a job whose keeper died records FAILED 'process lost', "
-    "not CANCELLED",
-    strict=True,
-)
 def test_cancel_of_a_job_watched_without_its_keeper_records_it_cancelled(
     home: RunnerHome,
 ) -> None:

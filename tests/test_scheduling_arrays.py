@@ -179,9 +179,6 @@ def test_a_task_id_that_is_not_in_the_array_is_refused(home: Home) -> None:
     assert f"unknown job id {array_id}_9" in shown.stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="`runner status` takes no job ids: issue 5 asks it to"
-)
 def test_status_lists_one_task_or_the_whole_array(home: Home) -> None:
     home.start()
     array_id = home.sh("true", "-a", "1-2")

@@ -115,10 +115,6 @@ def test_top_refuses_a_job_that_is_not_pending(home: Home) -> None:
     assert "cannot top a COMPLETED job" in refused.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="top gives each task a priority above the task before, reversing them",
-)
 def test_top_on_an_array_moves_its_tasks_first_in_their_own_order(
     home: Home,
 ) -> None:

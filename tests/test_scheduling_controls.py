@@ -322,9 +322,6 @@ def test_limits_prints_what_the_host_hands_out(home: Home) -> None:
     assert "hook_timeout_seconds: 4.0\n" in limits
 
 
-@pytest.mark.xfail(
-    strict=True, reason="cancelling a pending job does not run the on_finish hook"
-)
 def test_the_hook_runs_for_a_job_cancelled_before_it_started(home: Home) -> None:
     record = home.path / "hook.txt"
     script = f'echo "$RUNNER_JOB_ID $RUNNER_JOB_STATE" >> {record}'

@@ -189,7 +189,7 @@ def test_a_malformed_dependency_is_refused_before_the_host_is_asked(
 
 
 @pytest.mark.xfail(
-    strict=True, reason="--after takes N_T, but the dependency parser refuses it"
+    strict=True, reason="dependencies name whole jobs or arrays, not one task (N_T)"
 )
 def test_after_one_task_of_an_array_waits_for_that_task(home: Home) -> None:
     home.start()
