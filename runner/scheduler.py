@@ -56,6 +56,7 @@ class Scheduler:
         self._array_cache: dict[int, JobArray] = {}
         self._dependents = True
         """False once no pending job is known to wait on another."""
+        self._new_dependents = True
         executor.after_end = _retry_failures
 
     def start(self) -> None:
@@ -126,8 +127,10 @@ class Scheduler:
 
     def _record(self) -> None:
         ended = self.executor.record_events()
-        if ended:
+        if ended or self._new_dependents:
+            self._new_dependents = False
             self._cancel_unsatisfiable()
+        if ended:
             self.on_ended(ended)
 
     def _apply_controls(self) -> None:
@@ -186,33 +189,18 @@ class Scheduler:
         return [(jobs[job_id], run_id, grants[job_id]) for job_id, run_id in started]
 
     def _settle_dependencies(self) -> None:
-        """With no CPU free nothing is planned, but dependencies still settle.
-
-        Cancels at once, link by link, every pending job whose dependency can
-        no longer be met, and marks those still waiting on one; the plan
-        does the same when CPUs are free.
-        """
+        """With no CPU free nothing is planned, but jobs that wait on others
+        still say so; broken chains are cancelled as jobs end."""
+        if not self._dependents:
+            return
         with self.database.read() as session:
-            if not JobRepository.dependents(session):
-                return
-        now = datetime.now(UTC).replace(tzinfo=None)
-        self._cancelled = []
-        with self.database.write() as session:
-            cancelled = -1
-            while cancelled < len(self._cancelled):
-                cancelled = len(self._cancelled)
-                waiting = [
-                    session.get_one(Job, job_id)
-                    for job_id, _ in JobRepository.dependents(session)
-                ]
-                states = self._dependency_states(session, waiting)
-                for job in waiting:
-                    reason = self._blocked_by(session, job, now, states)
-                    if reason is not None and reason != "cancelled":
-                        self.reasons[job.id] = reason
-        if self._cancelled:
-            self.on_ended(self._cancelled)
-            self._cancelled = []
+            waiting = JobRepository.dependents(session)
+            parsed = {job_id: deps.parse(text) for job_id, text in waiting}
+            wanted = set().union(set(), *(dep.ids for dep in parsed.values()))
+            states = SchedulerRepository.states(session, wanted) if wanted else {}
+        for job_id, dependency in parsed.items():
+            if deps.evaluate(dependency, states)[0] != deps.MET:
+                self.reasons[job_id] = planner.DEPENDENCY
 
     def _plan(
         self, session: Session, grants: dict[int, Grant]
@@ -277,16 +265,20 @@ class Scheduler:
 
     def note_dependency(self) -> None:
         """A job that waits on others was queued: check dependencies again."""
-        self._dependents = True
+        self._dependents = self._new_dependents = True
 
     def _cancel_unsatisfiable(self) -> None:
-        """Cancel pending jobs whose dependency can no longer be met."""
-        if not self._dependents:
-            return
+        """Cancel pending jobs whose dependency can no longer be met, and then
+        those that waited on them, until a broken chain is settled."""
+        while self._dependents and self._cancel_broken_links():
+            pass
+
+    def _cancel_broken_links(self) -> bool:
+        """One pass over the waiting jobs; True if it cancelled any."""
         with self.database.read() as session:
             if not JobRepository.dependents(session):
                 self._dependents = False
-                return
+                return False
         with self.database.write(durable=False) as session:
             waiting = JobRepository.dependents(session)
             parsed = {job_id: deps.parse(text) for job_id, text in waiting}
@@ -303,6 +295,7 @@ class Scheduler:
         if cancelled:
             self.on_ended(cancelled)
             self._wake.set()
+        return bool(cancelled)
 
     def _blocked_by(
         self, job: Job, now: datetime, states: dict[int, str]

@@ -36,7 +36,14 @@ VERBS = (
         ("PENDING", "RUNNING", "SUSPENDED"),
         confirm=True,
     ),
-    Verb("hold", "h", "Hold", "keep a pending job from starting", ("PENDING",)),
+    Verb(
+        "hold",
+        "h",
+        "Hold",
+        "keep a pending job from starting",
+        ("PENDING",),
+        shown=False,
+    ),
     Verb("release", "l", "Release", "let a held job start", ("PENDING",), shown=False),
     Verb(
         "top", "T", "Top", "move a pending job to the front", ("PENDING",), shown=False
@@ -49,7 +56,14 @@ VERBS = (
         ("FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY"),
         shown=False,
     ),
-    Verb("pause", "p", "Pause", "stop a running job's processes", ("RUNNING",)),
+    Verb(
+        "pause",
+        "p",
+        "Pause",
+        "stop a running job's processes",
+        ("RUNNING",),
+        shown=False,
+    ),
     Verb("resume", "u", "Resume", "continue a paused job", ("SUSPENDED",), shown=False),
 )
 
