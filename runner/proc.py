@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 
 
 def start_ticks(pid: int, zombie: bool = False) -> int | None:
@@ -92,10 +91,3 @@ def signal_tree(root: int, group: int | None, sig: int) -> int:
             os.kill(pid, sig)
             reached += 1
     return reached
-
-
-def signal_name(sig: int) -> str:
-    try:
-        return signal.Signals(sig).name
-    except ValueError:
-        return f"signal {sig}"

@@ -87,14 +87,6 @@ class ResourceCounter:
                 len(self.totals.gpu_ids) - len(self._gpus),
             )
 
-    def fits_at_all(self, request: Request) -> bool:
-        """Whether the machine could ever run this, with nothing else running."""
-        return (
-            request.cpus <= self.totals.cpus
-            and (self.totals.mem is None or request.mem <= self.totals.mem)
-            and request.gpus <= len(self.totals.gpu_ids)
-        )
-
     def try_reserve(self, request: Request | int) -> Grant | None:
         """Set resources aside if they are free; None leaves everything as it was."""
         if isinstance(request, int):

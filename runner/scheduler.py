@@ -194,10 +194,7 @@ class Scheduler:
         if not self._dependents:
             return
         with self.database.read() as session:
-            waiting = JobRepository.dependents(session)
-            parsed = {job_id: deps.parse(text) for job_id, text in waiting}
-            wanted = set().union(set(), *(dep.ids for dep in parsed.values()))
-            states = SchedulerRepository.states(session, wanted) if wanted else {}
+            parsed, states = _waiting_dependencies(session)
         for job_id, dependency in parsed.items():
             if deps.evaluate(dependency, states)[0] != deps.MET:
                 self.reasons[job_id] = planner.DEPENDENCY
@@ -280,10 +277,7 @@ class Scheduler:
                 self._dependents = False
                 return False
         with self.database.write(durable=False) as session:
-            waiting = JobRepository.dependents(session)
-            parsed = {job_id: deps.parse(text) for job_id, text in waiting}
-            wanted = set().union(*(dep.ids for dep in parsed.values()))
-            states = SchedulerRepository.states(session, wanted)
+            parsed, states = _waiting_dependencies(session)
             cancelled = []
             for job_id, dependency in parsed.items():
                 outcome, term = deps.evaluate(dependency, states)
@@ -356,6 +350,18 @@ def _array_variables(
             "RUNNER_ARRAY_TASK_MAX": str(array.max_task),
         }
     return variables
+
+
+def _waiting_dependencies(
+    session: Session,
+) -> tuple[dict[int, deps.Dependency], dict[int, str]]:
+    """Each pending job's dependency, and the states of the jobs they name."""
+    parsed = {
+        job_id: deps.parse(text) for job_id, text in JobRepository.dependents(session)
+    }
+    wanted = set().union(set(), *(dep.ids for dep in parsed.values()))
+    states = SchedulerRepository.states(session, wanted) if wanted else {}
+    return parsed, states
 
 
 def _tasks_per_array(array_ids: Iterable[int | None]) -> dict[int, int]:
