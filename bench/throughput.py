@@ -90,8 +90,8 @@ def _runner(argv: list[str], count: int, cpus: int, how: str) -> float:
 
 
 def _array(home: RunnerHome, argv: list[str], count: int) -> None:
-    home.run_cli("add", f"--array=1-{count}", "--", *argv)
-    home.wait_idle()
+    first = int(home.run_cli("add", "--parsable", f"--array=1-{count}", "--", *argv))
+    home.wait(list(range(first, first + count)))
 
 
 def _spooler(command: str, argv: list[str], count: int, cpus: int) -> float:

@@ -280,20 +280,28 @@ class Api:
     # -- helpers --------------------------------------------------------------
 
     def _wait_final(self, ids: Iterable[int], timeout: float) -> bool:
-        """Block until every job is in a final state, or timeout seconds pass."""
+        """Block until every job is in a final state, or timeout seconds pass.
+
+        The states are read again when one of the jobs is announced as ended,
+        or after a second without any announcement.
+        """
         deadline = time.monotonic() + timeout
         waiting = set(ids)
-        with self.host.ended:
+        endings = self.host.endings
+        while True:
+            mark = endings.mark()
+            with self.database.read() as session:
+                states = JobRepository.states(session, waiting)
+            waiting = {i for i, s in states.items() if s not in FINAL_STATES}
+            if not waiting:
+                return True
             while True:
-                with self.database.read() as session:
-                    states = JobRepository.states(session, waiting)
-                waiting = {i for i, s in states.items() if s not in FINAL_STATES}
-                if not waiting:
-                    return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self.host.ended.wait(min(remaining, 1.0))
+                mark, ended = endings.wait(mark, min(remaining, 1.0))
+                if ended is None or not ended or ended & waiting:
+                    break
 
     def _resolve_now(self, ids: list[Any]) -> list[int]:
         with self.database.read() as session:

@@ -14,6 +14,7 @@ from typing import IO
 from runner.api import Api
 from runner.config import Paths, Settings
 from runner.db import Database
+from runner.endings import Endings
 from runner.executor import Executor
 from runner.hooks import HookRunner
 from runner.recovery import reconcile
@@ -57,7 +58,7 @@ class Host:
     def _start_parts(self) -> None:
         self.database = Database(self.paths.database)
         self.counter = ResourceCounter(machine_totals(self.settings))
-        self.ended = threading.Condition()
+        self.endings = Endings()
         self.executor = Executor(
             WorkerRepository,
             self.database,
@@ -101,8 +102,7 @@ class Host:
     def _on_ended(self, job_ids: list[int]) -> None:
         self.last_activity = time.monotonic()
         self.hooks.run(job_ids)
-        with self.ended:
-            self.ended.notify_all()
+        self.endings.announce(job_ids)
 
     def touch(self) -> None:
         """Note that a client asked for something, for the idle timeout."""
