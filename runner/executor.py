@@ -226,21 +226,29 @@ class Executor:
 
     # -- recording ------------------------------------------------------------
 
-    def record_events(self) -> list[int]:
-        """Apply every report waiting, in one transaction; the jobs that ended."""
+    def take_events(self) -> list[dict[str, Any]]:
+        """Every report waiting, oldest first."""
         events: list[dict[str, Any]] = []
         while True:
             try:
                 events.append(self.events.get_nowait())
             except queue.Empty:
-                break
+                return events
+
+    def requeue(self, events: list[dict[str, Any]]) -> None:
+        """Keep reports for the next tick: a full disk may pass."""
+        for event in events:
+            self.events.put(event)
+
+    def record_events(self) -> list[int]:
+        """Apply every report waiting, in one transaction; the jobs that ended."""
+        events = self.take_events()
         if not events:
             return []
         try:
             return self.apply(events)
         except Exception:
-            for event in events:  # kept for the next tick: a full disk may pass
-                self.events.put(event)
+            self.requeue(events)
             raise
 
     def apply(
@@ -251,29 +259,47 @@ class Executor:
         With release False the counter is left alone, for a caller that
         rebuilds it from the database afterwards.
         """
+        with self.database.write(durable=False) as session:
+            ended, released = self.record(session, events)
+        if release:
+            self.give_back(released)
+        self.forget(ended)
+        return ended
+
+    def record(
+        self, session: Session, events: Iterable[dict[str, Any]]
+    ) -> tuple[list[int], list[Grant]]:
+        """Write what the reports say in the caller's transaction.
+
+        Returns the jobs that ended and what their runs held; the runs stay
+        known until `forget`, so a transaction that fails can be tried again.
+        """
         released: list[Grant] = []
         ended: list[int] = []
-        with self.database.write(durable=False) as session:
-            for event in events:
-                run = self.runs.get(event["job"])
-                if run is None or run.run_id != event["run"] or run.job_id in ended:
-                    continue
-                if event["event"] == "started":
-                    self._record_start(session, run, event)
-                    continue
-                released.append(self._record_end(session, run, event))
-                ended.append(run.job_id)
-            retriable = [i for i in ended if self.runs[i].retries]
-            if retriable:
-                self.after_end(session, retriable)
-        if release:
-            for grant in released:
-                self.counter.release(grant)
+        for event in events:
+            run = self.runs.get(event["job"])
+            if run is None or run.run_id != event["run"] or run.job_id in ended:
+                continue
+            if event["event"] == "started":
+                self._record_start(session, run, event)
+                continue
+            released.append(self._record_end(session, run, event))
+            ended.append(run.job_id)
+        retriable = [i for i in ended if self.runs[i].retries]
+        if retriable:
+            self.after_end(session, retriable)
+        return ended, released
+
+    def give_back(self, released: list[Grant]) -> None:
+        for grant in released:
+            self.counter.release(grant)
+
+    def forget(self, ended: list[int]) -> None:
+        """Drop the ended runs and their run records, once their end is saved."""
         for job_id in ended:
             run = self.runs.pop(job_id)
             with contextlib.suppress(OSError):
                 run.record.unlink()
-        return ended
 
     def _record_start(self, session: Session, run: Run, event: dict[str, Any]) -> None:
         run.pid, run.start = event["pid"], event["start"]

@@ -16,7 +16,7 @@ from runner.db import Database
 from runner.executor import Executor
 from runner.models import Job, JobArray
 from runner.repositories import JobRepository, SchedulerRepository
-from runner.resources import Grant, Request, ResourceCounter, format_ids
+from runner.resources import Grant, Request, ResourceCounter, format_ids, parse_ids
 
 logger = logging.getLogger(__name__)
 
@@ -100,20 +100,20 @@ class Scheduler:
     def tick(self) -> list[int]:
         """One round of scheduling; the ids of the jobs it started.
 
-        1. Record what keepers reported: starts, exits, failures.
-        2. Pass on cancel, pause and resume requests for running jobs.
-        3. Look for runs whose keeper died or whose report was lost.
-        4. Plan: walk pending jobs in (priority, id) order, start those that
-           fit, hold a reservation for the first that does not, backfill
-           behind it, cancel those whose dependency can never be met; reserve
-           and mark RUNNING in one transaction.
-        5. Hand the reserved jobs to the executor.
+        1. Pass on cancel, pause and resume requests for running jobs.
+        2. Look for runs whose keeper died or whose report was lost.
+        3. In one transaction: record what keepers reported (starts, exits,
+           failures), give back what ended runs held, then plan: walk pending
+           jobs in (priority, id) order, start those that fit, hold a
+           reservation for the first that does not, backfill behind it; the
+           jobs that start are reserved and marked RUNNING.
+        4. Cancel jobs whose dependency can never be met; tell waiters.
+        5. Hand the reserved jobs to the executor, then pass on requests
+           that waited for a run's keeper to report.
         """
-        self._record()
         self._apply_controls()
         self.executor.check_runs()
-        self._record()
-        started = self._reserve()
+        started = self._record_and_reserve()
         for job, run_id, grant in started:
             try:
                 env = self._environment(job.env_id)
@@ -123,15 +123,46 @@ class Scheduler:
             except Exception as error:
                 logger.exception("job %d: launch failed", job.id)
                 self.executor.fail_launch(job.id, run_id, str(error))
+        if self._controls:
+            self._apply_controls()
         return [job.id for job, _, _ in started]
 
-    def _record(self) -> None:
-        ended = self.executor.record_events()
+    def _record_and_reserve(self) -> list[tuple[Job, int, Grant]]:
+        """Record reports and reserve what may start, in one transaction."""
+        events = self.executor.take_events()
+        if not events and self.counter.free_cpus <= 0:
+            self._settle_dependencies()
+            self._after_ends([])
+            return []
+        grants: dict[int, Grant] = {}
+        try:
+            with self.database.write(durable=False) as session:
+                ended, released = self.executor.record(session, events)
+                self.executor.give_back(released)
+                started = self._reserve(session, grants, set(ended))
+        except Exception:
+            self.executor.requeue(events)
+            self._rebuild_counter()
+            raise
+        self.executor.forget(ended)
+        self._after_ends(ended)
+        return started
+
+    def _after_ends(self, ended: list[int]) -> None:
         if ended or self._new_dependents:
             self._new_dependents = False
             self._cancel_unsatisfiable()
         if ended:
             self.on_ended(ended)
+
+    def _rebuild_counter(self) -> None:
+        """After a failed transaction: count again what the database holds."""
+        with self.database.read() as session:
+            held = SchedulerRepository.unreleased_allocations(session)
+        self.counter.rebuild(
+            Grant(a.cpus, a.mem, parse_ids(a.gpu_ids), parse_ids(a.core_ids))
+            for a in held
+        )
 
     def _apply_controls(self) -> None:
         """Pass requests on; keep pause and resume of a run not yet started.
@@ -158,56 +189,58 @@ class Scheduler:
         run = self.executor.runs.get(job_id)
         return run is not None and run.keeper is None
 
-    def _reserve(self) -> list[tuple[Job, int, Grant]]:
+    def _reserve(
+        self, session: Session, grants: dict[int, Grant], ended: set[int]
+    ) -> list[tuple[Job, int, Grant]]:
+        """Plan and reserve in the caller's transaction; what was reserved.
+
+        ended are runs this transaction recorded as over: they hold nothing.
+        """
         if self.counter.free_cpus <= 0:
-            self._settle_dependencies()
+            self._settle_dependencies(session)
             return []
-        grants: dict[int, Grant] = {}
-        try:
-            with self.database.write(durable=False) as session:
-                jobs, result = self._plan(session, grants)
-                allocations = [
-                    SchedulerRepository.reserve(
-                        session,
-                        jobs[job_id],
-                        self.node_name,
-                        format_ids(grants[job_id].gpu_ids),
-                        format_ids(grants[job_id].core_ids),
-                    )
-                    for job_id in result.started
-                ]
-                session.flush()
-                started = [(a.job_id, a.id) for a in allocations]
-                tasks = [jobs[i] for i, _ in started if jobs[i].array_id is not None]
-                arrays = self._arrays(session, {job.array_id for job in tasks})
-                self._array_env = _array_variables(tasks, arrays)
-        except Exception:
-            for grant in grants.values():
-                self.counter.release(grant)
-            raise
+        jobs, result = self._plan(session, grants, ended)
+        allocations = [
+            SchedulerRepository.reserve(
+                session,
+                jobs[job_id],
+                self.node_name,
+                format_ids(grants[job_id].gpu_ids),
+                format_ids(grants[job_id].core_ids),
+            )
+            for job_id in result.started
+        ]
+        session.flush()
+        started = [(a.job_id, a.id) for a in allocations]
+        tasks = [jobs[i] for i, _ in started if jobs[i].array_id is not None]
+        arrays = self._arrays(session, {job.array_id for job in tasks})
+        self._array_env = _array_variables(tasks, arrays)
         self.reasons = result.reasons
         return [(jobs[job_id], run_id, grants[job_id]) for job_id, run_id in started]
 
-    def _settle_dependencies(self) -> None:
+    def _settle_dependencies(self, session: Session | None = None) -> None:
         """With no CPU free nothing is planned, but jobs that wait on others
         still say so; broken chains are cancelled as jobs end."""
         if not self._dependents:
             return
-        with self.database.read() as session:
+        if session is None:
+            with self.database.read() as reading:
+                parsed, states = _waiting_dependencies(reading)
+        else:
             parsed, states = _waiting_dependencies(session)
         for job_id, dependency in parsed.items():
             if deps.evaluate(dependency, states)[0] != deps.MET:
                 self.reasons[job_id] = planner.DEPENDENCY
 
     def _plan(
-        self, session: Session, grants: dict[int, Grant]
+        self, session: Session, grants: dict[int, Grant], ended: set[int]
     ) -> tuple[dict[int, Job], planner.Plan]:
         """Offer pending jobs to the planner a chunk at a time, in order.
 
         Stops once nothing more can start: no CPU is free, or WINDOW jobs
         were looked at.
         """
-        runs = list(self.executor.runs.values())
+        runs = [r for r in self.executor.runs.values() if r.job_id not in ended]
         holdings = [planner.Holding(run.request, run.ends) for run in runs]
         per_array = _tasks_per_array(run.array_id for run in runs)
 
