@@ -30,8 +30,10 @@ from runner.spec import format_duration
 
 logger = logging.getLogger(__name__)
 
-START_DELAY = 0.05
-"""Seconds a reported start may wait before it is written down."""
+START_DELAY = 0.25
+"""Seconds a reported start may wait before it is written down: a job shorter
+than that has its start and its end recorded in one tick, and a longer one
+does not get a tick of its own just as a short neighbour ends."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -154,7 +156,8 @@ class Executor:
     def _wake_now(self) -> None:
         with self._lock:
             self._soon = None
-        self.wake()
+        if not self.events.empty():
+            self.wake()
 
     def _send(self, request: dict[str, Any]) -> None:
         data = (json.dumps(request) + "\n").encode()
