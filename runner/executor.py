@@ -266,7 +266,7 @@ class Executor:
             ended, released = self.record(session, events)
         if release:
             self.give_back(released)
-        self.forget(ended)
+        remove_records(self.forget(ended))
         return ended
 
     def record(
@@ -297,12 +297,10 @@ class Executor:
         for grant in released:
             self.counter.release(grant)
 
-    def forget(self, ended: list[int]) -> None:
-        """Drop the ended runs and their run records, once their end is saved."""
-        for job_id in ended:
-            run = self.runs.pop(job_id)
-            with contextlib.suppress(OSError):
-                run.record.unlink()
+    def forget(self, ended: list[int]) -> list[Path]:
+        """Drop the ended runs, once their end is saved; their run records,
+        for the caller to remove with `remove_records`."""
+        return [self.runs.pop(job_id).record for job_id in ended]
 
     def _record_start(self, session: Session, run: Run, event: dict[str, Any]) -> None:
         run.pid, run.start = event["pid"], event["start"]
@@ -548,3 +546,10 @@ def job_environment(job: Job, captured: dict[str, str]) -> dict[str, str]:
     for name in THREAD_VARIABLES:
         env.setdefault(name, str(job.cpus))
     return env
+
+
+def remove_records(records: list[Path]) -> None:
+    """Delete run records whose end the database holds."""
+    for record in records:
+        with contextlib.suppress(OSError):
+            record.unlink()

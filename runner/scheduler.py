@@ -7,13 +7,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from runner import dependency as deps
 from runner import planner
 from runner.db import Database
-from runner.executor import Executor
+from runner.executor import Executor, remove_records
 from runner.models import Job, JobArray
 from runner.repositories import JobRepository, SchedulerRepository
 from runner.resources import Grant, Request, ResourceCounter, format_ids, parse_ids
@@ -54,6 +55,9 @@ class Scheduler:
         self._next_begin: float | None = None
         self._array_env: dict[int, dict[str, str]] = {}
         self._array_cache: dict[int, JobArray] = {}
+        self._spent_records: list[Path] = []
+        """Run records of the runs this tick recorded as ended: removed once
+        the next jobs are launched, off their way."""
         self._dependents = True
         """False once no pending job is known to wait on another."""
         self._new_dependents = True
@@ -123,6 +127,8 @@ class Scheduler:
             except Exception as error:
                 logger.exception("job %d: launch failed", job.id)
                 self.executor.fail_launch(job.id, run_id, str(error))
+        remove_records(self._spent_records)
+        self._spent_records = []
         if self._controls:
             self._apply_controls()
         return [job.id for job, _, _ in started]
@@ -144,7 +150,7 @@ class Scheduler:
             self.executor.requeue(events)
             self._rebuild_counter()
             raise
-        self.executor.forget(ended)
+        self._spent_records = self.executor.forget(ended)
         self._after_ends(ended)
         return started
 
