@@ -5,6 +5,7 @@ Standard library only: the client validates here before it talks to the host.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import types
@@ -71,7 +72,7 @@ class JobSpec:
         """A spec from a request, every field of the type it is declared with."""
         if not isinstance(data, dict):
             raise SpecError("spec: a submission is a JSON object")
-        hints = typing.get_type_hints(cls)
+        hints = _field_types(cls)
         known = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
         for key, value in known.items():
             if not _conforms(value, hints[key]):
@@ -85,8 +86,15 @@ class JobSpec:
         return cls(**known)
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _conforms(value: object, hint: Any) -> bool:
     """True if a JSON value fits a simple type hint: int, str, list[str]..."""
+    if hint is str:
+        return isinstance(value, str)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         return any(_conforms(value, arg) for arg in args)
