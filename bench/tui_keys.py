@@ -118,8 +118,8 @@ class Keys:
         moves = ["down"] * 40 + ["up"] * 20 + ["pagedown"] * 20 + ["pageup"] * 10
         moves += ["ctrl+end", "ctrl+home"] * self.rounds
         for key in moves:
-            row, offset = table.cursor_row, self.queue.view.offset
-            started = await self.press(key, lambda row=row: table.cursor_row != row)
+            job, offset = table.cursor_job, self.queue.view.offset
+            started = await self.press(key, lambda job=job: table.cursor_job != job)
             await self.settled("")
             if self.queue.view.offset != offset:
                 self.shown.setdefault(key, []).append(self.paints.rows_at - started)
