@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from runner.client import ClientError
 from runner.display import one_line
@@ -25,6 +25,7 @@ from runner.tui.verbs import verb_bindings
 from runner.tui.view import View, wants_slide
 from runner.tui.widgets.job_rows import Rows, job_rows
 from runner.tui.widgets.job_table import JobTable
+from runner.tui.widgets.key_footer import KeyFooter
 from runner.tui.widgets.summary import Summary
 
 BAD_ENDINGS = ("FAILED", "TIMEOUT")
@@ -69,7 +70,7 @@ class QueueScreen(Screen[None]):
                 placeholder="/ filter by name or command", id="search", compact=True
             )
             yield Static(Text("connecting…"), id="where")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.table.focus()
