@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Log, Static
 
 from runner.client import Client
@@ -173,3 +174,33 @@ async def test_filters_by_state_and_by_text_narrow_the_rows(hosting: Hosting) ->
         await pilot.press("slash")
         await pilot.press(*"alph")
         await until(pilot, lambda: app.queue.table.job_ids == [done], "the search")
+
+
+async def test_opening_another_job_shows_its_fields_and_log_alone(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        first = submit(hosting.paths, "echo first-log", "first")
+        second = submit(hosting.paths, "echo second-log", "second")
+        await until(pilot, lambda: state_of(app, first) == "COMPLETED", "the first")
+        await until(pilot, lambda: state_of(app, second) == "COMPLETED", "the second")
+
+        await shows_job(pilot, app, second, "second")
+        await shows_job(pilot, app, first, "first")
+
+
+async def shows_job(pilot: Pilot, app: RunnerApp, job_id: int, word: str) -> None:
+    """Open the job, see its fields and its log alone, and go back."""
+    app.queue.table.go_to(app.queue.table.job_ids.index(job_id))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, JobScreen), "the details")
+    log = app.screen.query_one(Log)
+    await until(pilot, lambda: log.lines[:1] == [f"{word}-log"], "its log")
+    assert [line for line in log.lines if line.strip()] == [f"{word}-log"]
+    screen = app.screen
+    assert isinstance(screen, JobScreen)
+    await until(pilot, lambda: screen.job and screen.job["name"] == word, "its fields")
+    await pilot.press("escape")
+    await until(pilot, lambda: app.screen is app.queue, "the queue again")

@@ -12,7 +12,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Log, Static
+from textual.timer import Timer
+from textual.widgets import Header, Log, Static
 
 from runner.client import ClientError
 from runner.tui.hosting import Requester
@@ -21,6 +22,7 @@ from runner.tui.messages import JobLoaded, LogRead, RequestFailed
 from runner.tui.pacing import OneAtATime
 from runner.tui.verbs import verb_bindings
 from runner.tui.widgets.job_fields import fields
+from runner.tui.widgets.key_footer import KeyFooter
 
 POLL = 0.5
 """Seconds between looks at the job and its log."""
@@ -38,7 +40,11 @@ def _size(count: int) -> str:
 
 
 class JobScreen(Screen[None]):
-    """Follows one job until the user goes back."""
+    """Follows one job until the user goes back.
+
+    The app builds this screen once and points it at each job it opens, so
+    opening a job costs no layout of new widgets; it polls only while shown.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back"),
@@ -64,25 +70,47 @@ class JobScreen(Screen[None]):
         self.generation = 0
         self.skipped = 0
         self.pacer = OneAtATime(
-            lambda: self._poll(self.generation, self.stream, self.tail)
+            lambda: self._poll(self.job_id, self.generation, self.stream, self.tail)
         )
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="fields-box"):
-            yield Static(Text(f"Job {self.job_id}: loading…"), id="fields")
+            yield Static(self._loading(), id="fields")
         yield Static(Text(""), id="log-title")
         yield Log(max_lines=LOG_LINES, id="log")
-        yield Footer()
+        yield KeyFooter()
 
-    def on_mount(self) -> None:
+    def follow(self, job_id: int) -> None:
+        """Show this job from now on, starting afresh."""
+        self.job_id, self.job = job_id, None
+        self.stream, self.tail, self.skipped = "stdout", None, 0
+        self.generation += 1
+        if self.is_mounted:
+            self.query_one("#fields", Static).update(self._loading())
+            self.query_one("#log-title", Static).update(Text(""))
+            self.query_one(Log).clear()
+
+    def _loading(self) -> Text:
+        return Text(f"Job {self.job_id}: loading…")
+
+    def on_screen_resume(self) -> None:
+        if self._timer is None:
+            self._timer = self.set_interval(POLL, self.pacer.ask)
+        self._timer.resume()
         self.pacer.ask()
-        self.set_interval(POLL, self.pacer.ask)
+
+    def on_screen_suspend(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()
 
     @work(thread=True, group="job")
-    def _poll(self, generation: int, stream: str, tail: LogTail | None) -> None:
+    def _poll(
+        self, job_id: int, generation: int, stream: str, tail: LogTail | None
+    ) -> None:
         try:
-            job = self.client.request("show", ids=[self.job_id])["jobs"][0]
+            job = self.client.request("show", ids=[job_id])["jobs"][0]
         except (ClientError, OSError) as error:
             self.post_message(RequestFailed("job", str(error)))
             return
@@ -91,6 +119,8 @@ class JobScreen(Screen[None]):
         self.post_message(LogRead(generation, tail.read(), tail))
 
     def on_job_loaded(self, message: JobLoaded) -> None:
+        if message.job["id"] != self.job_id:
+            return
         self.job = message.job
         used, total = self.cpu_use()
         shown = fields(message.job, self.clock(), used, total)
@@ -118,6 +148,8 @@ class JobScreen(Screen[None]):
     def _show_title(self) -> None:
         other = "stderr" if self.stream == "stdout" else "stdout"
         path = self.tail.path if self.tail else ""
+        if not path and self.job is not None:
+            path = self.job[f"{self.stream}_path"]
         title = Text.assemble((self.stream, "bold"), " ", path)
         if self.skipped:
             title.append(f"  (first {_size(self.skipped)} not shown)", style="dim")
@@ -129,4 +161,5 @@ class JobScreen(Screen[None]):
         self.tail, self.skipped = None, 0
         self.generation += 1
         self.query_one(Log).clear()
+        self._show_title()
         self.pacer.ask()
