@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
 
 from runner.display import command_text, elapsed, one_line
 from runner.spec import format_duration
@@ -54,17 +59,49 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def styled(column: str, cells: Cells, value: str) -> Text:
-    """A cell as a Text: never parsed as markup, coloured by the job's state."""
+class Cell:
+    """One line of plain text for a table cell, drawn as a single segment.
+
+    Looks as a Text of the same style and justification would, but costs
+    Rich no wrapping or justifying: every full repaint of the table draws a
+    screenful of these. Never parsed as markup.
+    """
+
+    __slots__ = ("right", "style", "text")
+
+    def __init__(self, text: str, style: str = "", right: bool = False) -> None:
+        self.text = text
+        self.style = Style.parse(style) if style else None
+        self.right = right
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[Segment]:
+        width = options.max_width
+        text = set_cell_size(self.text, min(width, cell_len(self.text)))
+        pad = " " * (width - cell_len(text))
+        if self.right:
+            yield Segment(pad + text, self.style)
+        else:
+            yield Segment(text, self.style)
+            yield Segment(pad)
+
+    def __rich_measure__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Measurement:
+        width = cell_len(self.text)
+        return Measurement(width, width)
+
+
+def styled(column: str, cells: Cells, value: str) -> Cell:
+    """A cell coloured by the job's state, numbers to the right."""
     if column == "state":
-        return Text(value, style=state_style(value))
+        return Cell(value, state_style(value))
     if column == "id":
-        return Text(value, style=state_style(cells[2]), justify="right")
-    if column in ("cpus", "elapsed"):
-        return Text(value, justify="right")
-    return Text(value)
+        return Cell(value, state_style(cells[2]), right=True)
+    return Cell(value, right=column in ("cpus", "elapsed"))
 
 
-def styled_row(cells: Cells) -> list[Text]:
+def styled_row(cells: Cells) -> list[Cell]:
     keys = [key for key, _label, _width in COLUMNS]
     return [styled(key, cells, value) for key, value in zip(keys, cells, strict=True)]

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from runner.tui.widgets.job_rows import COLUMNS, Cells, Rows, styled, styled_row
+from runner.tui.widgets.job_rows import (
+    COLUMNS,
+    Cell,
+    Cells,
+    Rows,
+    styled,
+    styled_row,
+)
 
 UNSIZED = 60
 """Rows to show before the table knows its height."""
@@ -19,7 +25,7 @@ WHEEL = 3
 """Rows a turn of the mouse wheel moves the view."""
 
 
-class JobTable(DataTable[Text]):
+class JobTable(DataTable[Cell]):
     """Shows the window of jobs (a page from the host) one screenful at a time.
 
     The window is held as plain rows. The table itself holds only the rows
