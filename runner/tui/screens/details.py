@@ -73,6 +73,8 @@ class JobScreen(Screen[None]):
             lambda: self._poll(self.job_id, self.generation, self.stream, self.tail)
         )
         self._timer: Timer | None = None
+        self._drawn_cpus: tuple[int, int] | None = None
+        self._title = Text("")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,7 +91,8 @@ class JobScreen(Screen[None]):
         self.generation += 1
         if self.is_mounted:
             self.query_one("#fields", Static).update(self._loading())
-            self.query_one("#log-title", Static).update(Text(""))
+            self._title = Text("")
+            self.query_one("#log-title", Static).update(self._title)
             self.query_one(Log).clear()
 
     def _loading(self) -> Text:
@@ -121,9 +124,13 @@ class JobScreen(Screen[None]):
     def on_job_loaded(self, message: JobLoaded) -> None:
         if message.job["id"] != self.job_id:
             return
-        self.job = message.job
-        used, total = self.cpu_use()
-        shown = fields(message.job, self.clock(), used, total)
+        cpus = self.cpu_use()
+        # Redraw only what can have changed: a new layout of the fields is dear.
+        running = message.job["state"] == "RUNNING"
+        if message.job == self.job and cpus == self._drawn_cpus and not running:
+            return
+        self.job, self._drawn_cpus = message.job, cpus
+        shown = fields(message.job, self.clock(), *cpus)
         self.query_one("#fields", Static).update(shown)
 
     def on_log_read(self, message: LogRead) -> None:
@@ -154,7 +161,9 @@ class JobScreen(Screen[None]):
         if self.skipped:
             title.append(f"  (first {_size(self.skipped)} not shown)", style="dim")
         title.append(f"  t: {other}", style="dim")
-        self.query_one("#log-title", Static).update(title)
+        if title != self._title:
+            self._title = title
+            self.query_one("#log-title", Static).update(title)
 
     def action_toggle_stream(self) -> None:
         self.stream = "stderr" if self.stream == "stdout" else "stdout"
