@@ -70,8 +70,6 @@ class RunnerApp(App[None]):
         self.queue = QueueScreen(clock)
         self.details: JobScreen | None = None
         """The job screen, built the first time a job is opened."""
-        self.form: SubmitScreen | None = None
-        """The submit form, built the first time it is asked for."""
 
     def on_mount(self) -> None:
         self.sub_title = f"connecting · {self.hosting.home}"
@@ -117,11 +115,7 @@ class RunnerApp(App[None]):
         if self.info is None:
             self.notify("Not connected to a host yet", severity="warning")
             return
-        if self.form is None:
-            self.form = SubmitScreen(self.client, self.info.cpus)
-            self.install_screen(self.form, "submit")
-        self.form.clear()
-        self.push_screen(self.form, self._submitted)
+        self.push_screen(SubmitScreen(self.client, self.info.cpus), self._submitted)
 
     def _submitted(self, job_id: int | None) -> None:
         if job_id is not None:

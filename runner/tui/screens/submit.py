@@ -28,10 +28,7 @@ _LABELS = {
 
 
 class SubmitScreen(ModalScreen[int | None]):
-    """Dismissed with the new job's id, or None when the user backs out.
-
-    The app builds the form once and clears it for each use.
-    """
+    """Dismissed with the new job's id, or None when the user backs out."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_form", "Close"),
@@ -49,7 +46,8 @@ class SubmitScreen(ModalScreen[int | None]):
             for field in FIELDS:
                 label, hint = _LABELS[field]
                 yield Label(Text(label), classes="field-label")
-                yield Input(_blank(field), placeholder=hint, id=field, compact=True)
+                value = {"cpus": "1", "directory": os.getcwd()}.get(field, "")
+                yield Input(value, placeholder=hint, id=field, compact=True)
                 yield Static(Text(""), id=f"{field}-error", classes="field-error")
             yield Static(Text(""), id="form-error", classes="field-error")
             with Horizontal(id="buttons"):
@@ -57,16 +55,6 @@ class SubmitScreen(ModalScreen[int | None]):
                 yield Button("Close (esc)", id="close")
 
     def on_mount(self) -> None:
-        self.query_one("#command", Input).focus()
-
-    def clear(self) -> None:
-        """Empty the form for a new job: default values, no messages."""
-        if not self.is_mounted:
-            return
-        for field in FIELDS:
-            self.query_one(f"#{field}", Input).value = _blank(field)
-        self._show_errors({})
-        self.query_one("#submit", Button).disabled = False
         self.query_one("#command", Input).focus()
 
     @on(Button.Pressed, "#submit")
@@ -99,21 +87,13 @@ class SubmitScreen(ModalScreen[int | None]):
 
     def on_form_rejected(self, message: FormRejected) -> None:
         self.query_one("#submit", Button).disabled = False
-        self._show_errors(message.errors)
+        for field in (*FIELDS, "form"):
+            error = message.errors.get(field, "")
+            self.query_one(f"#{field}-error", Static).update(Text(error))
+            self.query_one(f"#{field}-error").display = bool(error)
         first = next((f for f in FIELDS if f in message.errors), None)
         if first is not None:
             self.query_one(f"#{first}", Input).focus()
 
-    def _show_errors(self, errors: dict[str, str]) -> None:
-        for field in (*FIELDS, "form"):
-            error = errors.get(field, "")
-            self.query_one(f"#{field}-error", Static).update(Text(error))
-            self.query_one(f"#{field}-error").display = bool(error)
-
     def on_submitted(self, message: Submitted) -> None:
         self.dismiss(message.job_id)
-
-
-def _blank(field: str) -> str:
-    """A field's value in an empty form."""
-    return {"cpus": "1", "directory": os.getcwd()}.get(field, "")
