@@ -68,8 +68,6 @@ class RunnerApp(App[None]):
         self.handle_signals = handle_signals
         self.info: HostInfo | None = None
         self.queue = QueueScreen(clock)
-        self.details: JobScreen | None = None
-        """The job screen, built the first time a job is opened."""
 
     def on_mount(self) -> None:
         self.sub_title = f"connecting · {self.hosting.home}"
@@ -104,12 +102,8 @@ class RunnerApp(App[None]):
         job_id = self.queue.table.cursor_job
         if job_id is None or self.info is None:
             return
-        if self.details is None:
-            cpus = lambda: self.queue.cpus  # noqa: E731 - read when the screen draws
-            self.details = JobScreen(self.client, job_id, self.clock, cpus)
-            self.install_screen(self.details, "details")
-        self.details.follow(job_id)
-        self.push_screen(self.details)
+        cpus = lambda: self.queue.cpus  # noqa: E731 - read when the screen draws
+        self.push_screen(JobScreen(self.client, job_id, self.clock, cpus))
 
     def action_submit(self) -> None:
         if self.info is None:

@@ -90,6 +90,23 @@ async def test_the_form_shows_what_is_wrong_under_each_field_and_queues_nothing(
     assert sum(counts.values()) == 0
 
 
+async def test_the_form_opens_empty_again_after_it_was_closed(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        app.screen.query_one("#cpus", Input).value = "99"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.queue, "the queue again")
+
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        assert app.screen.query_one("#cpus", Input).value == "1"
+
+
 async def test_cancelling_asks_first_and_the_row_becomes_cancelled(
     hosting: Hosting,
 ) -> None:

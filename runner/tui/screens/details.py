@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Header, Log, Static
 
 from runner.client import ClientError
@@ -40,11 +39,7 @@ def _size(count: int) -> str:
 
 
 class JobScreen(Screen[None]):
-    """Follows one job until the user goes back.
-
-    The app builds this screen once and points it at each job it opens, so
-    opening a job costs no layout of new widgets; it polls only while shown.
-    """
+    """Follows one job until the user goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back"),
@@ -70,50 +65,27 @@ class JobScreen(Screen[None]):
         self.generation = 0
         self.skipped = 0
         self.pacer = OneAtATime(
-            lambda: self._poll(self.job_id, self.generation, self.stream, self.tail)
+            lambda: self._poll(self.generation, self.stream, self.tail)
         )
-        self._timer: Timer | None = None
         self._drawn_cpus: tuple[int, int] | None = None
         self._title = Text("")
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="fields-box"):
-            yield Static(self._loading(), id="fields")
+            yield Static(Text(f"Job {self.job_id}: loading…"), id="fields")
         yield Static(Text(""), id="log-title")
         yield Log(max_lines=LOG_LINES, id="log")
         yield KeyFooter()
 
-    def follow(self, job_id: int) -> None:
-        """Show this job from now on, starting afresh."""
-        self.job_id, self.job = job_id, None
-        self.stream, self.tail, self.skipped = "stdout", None, 0
-        self.generation += 1
-        if self.is_mounted:
-            self.query_one("#fields", Static).update(self._loading())
-            self._title = Text("")
-            self.query_one("#log-title", Static).update(self._title)
-            self.query_one(Log).clear()
-
-    def _loading(self) -> Text:
-        return Text(f"Job {self.job_id}: loading…")
-
-    def on_screen_resume(self) -> None:
-        if self._timer is None:
-            self._timer = self.set_interval(POLL, self.pacer.ask)
-        self._timer.resume()
+    def on_mount(self) -> None:
         self.pacer.ask()
-
-    def on_screen_suspend(self) -> None:
-        if self._timer is not None:
-            self._timer.pause()
+        self.set_interval(POLL, self.pacer.ask)
 
     @work(thread=True, group="job")
-    def _poll(
-        self, job_id: int, generation: int, stream: str, tail: LogTail | None
-    ) -> None:
+    def _poll(self, generation: int, stream: str, tail: LogTail | None) -> None:
         try:
-            job = self.client.request("show", ids=[job_id])["jobs"][0]
+            job = self.client.request("show", ids=[self.job_id])["jobs"][0]
         except (ClientError, OSError) as error:
             self.post_message(RequestFailed("job", str(error)))
             return
@@ -122,8 +94,6 @@ class JobScreen(Screen[None]):
         self.post_message(LogRead(generation, tail.read(), tail))
 
     def on_job_loaded(self, message: JobLoaded) -> None:
-        if message.job["id"] != self.job_id:
-            return
         cpus = self.cpu_use()
         # Redraw only what can have changed: a new layout of the fields is dear.
         running = message.job["state"] == "RUNNING"
