@@ -3,7 +3,7 @@
 Builds a home with --jobs jobs (--active of them pending, short sleeps that
 the host starts --cpus at a time, so states change while it measures), then
 drives the app headless with Pilot, first as the client of a separate host,
-then embedding the host itself. Run from the repository:
+then embedding the host itself. Run from the repository (see --help):
 
     PYTHONPATH=. python3 bench/tui_bench.py [--jobs 100000] [--active 10000]
 
@@ -22,23 +22,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert
-from textual import events
-from textual.widgets import Static
 
-from runner.client import Client
+from bench.tui_keys import Keys, until
+from runner.client import Client, ClientError
 from runner.config import Paths, prepare_home
 from runner.db import Database
 from runner.models import Job, JobState
 from runner.repositories import JobRepository
 from runner.tui.app import RunnerApp
 from runner.tui.hosting import Hosting
-from runner.tui.screens.details import JobScreen
 
 FINAL = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.TIMEOUT)
 SIZE = (120, 40)
@@ -116,60 +112,23 @@ class StallWatch:
             self._task.cancel()
 
 
-async def until(condition: Callable[[], object], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the app did not get there in {timeout} s")
-        await asyncio.sleep(0.001)
-
-
-class Paints:
-    """Counts the app's screen updates, and notes when the last one was written."""
-
-    def __init__(self, app: RunnerApp) -> None:
-        self.count = 0
-        self.at = 0.0
-        display = app._display
-
-        def counted(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            self.count += 1
-            self.at = time.perf_counter()
-
-        app._display = counted  # type: ignore[method-assign]
-
-
-async def press(
-    app: RunnerApp, paints: Paints, key: str, effect: Callable[[], object]
-) -> float:
-    """Seconds from a key arriving until the screen shows its effect."""
-    started = time.perf_counter()
-    char = key if len(key) == 1 else None
-    app._driver.send_message(events.Key(key, char))  # type: ignore[union-attr]
-    await until(effect, timeout=10)
-    painted = paints.count
-    await until(lambda: paints.count > painted, timeout=10)
-    return paints.at - started
-
-
-async def measure(hosting: Hosting, label: str) -> None:
+async def measure(hosting: Hosting, label: str, rounds: int) -> None:
     """Open the app, watch it refresh, press keys; print the figures."""
     started = time.perf_counter()
     app = RunnerApp(hosting, refresh_interval=0.25)
     async with app.run_test(size=SIZE):
         await until(lambda: app.queue.table.row_count > 0)
         opened = time.perf_counter() - started
-        paints = Paints(app)
+        keys = Keys(app, rounds)
         watch = StallWatch()
         watch.start()
         cycles = await refresh_cycles(app, seconds=6)
         counts = dict(app.queue.counts or {})
-        keys: dict[str, list[float]] = {}
-        data: dict[str, list[float]] = {}
-        await cursor_keys(app, paints, keys)
-        await view_keys(app, paints, keys, data)
-        await screen_keys(app, paints, keys)
+        await keys.cursor()
+        await keys.views()
+        await keys.text_filter()
+        await keys.screens()
+        await keys.verbs()
         watch.stop()
 
     print(f"\n== {label}: {app.sub_title}")
@@ -177,10 +136,10 @@ async def measure(hosting: Hosting, label: str) -> None:
     print(f"refresh cycle (request + patch): {figures(cycles)}")
     running, pending = counts.get("RUNNING", 0), counts.get("PENDING", 0)
     print(f"  while {running} run and {pending} wait")
-    for key, samples in keys.items():
-        print(f"key {key:<9} answered on screen: {figures(samples)}")
-    for key, samples in data.items():
-        print(f"key {key:<9} new window shown:   {figures(samples)}")
+    for key, samples in keys.answered.items():
+        print(f"key {key:<15} answered on screen: {figures(samples)}")
+    for key, samples in keys.shown.items():
+        print(f"key {key:<15} new rows shown:     {figures(samples)}")
     print(f"worst event-loop stall:            {watch.worst * 1000:7.1f} ms")
 
 
@@ -196,56 +155,6 @@ async def refresh_cycles(app: RunnerApp, seconds: float) -> list[float]:
     return cycles
 
 
-async def cursor_keys(
-    app: RunnerApp, paints: Paints, keys: dict[str, list[float]]
-) -> None:
-    """Cursor moves, some of them sliding the window at its edges."""
-    queue = app.queue
-    for key in ["down"] * 40 + ["up"] * 20 + ["pagedown"] * 8 + ["pageup"] * 4:
-        row = queue.table.cursor_row
-        moved = await press(
-            app, paints, key, lambda row=row: queue.table.cursor_row != row
-        )
-        keys.setdefault(key, []).append(moved)
-        await until(lambda: not queue.pacer.busy and queue.anchor is None)
-
-
-async def view_keys(
-    app: RunnerApp,
-    paints: Paints,
-    keys: dict[str, list[float]],
-    data: dict[str, list[float]],
-) -> None:
-    """Jumps, filters and sorts: answered at once, the new rows shown later."""
-    queue = app.queue
-    where = queue.query_one("#where", Static)
-    for key in ("end", "home", "f", "s", "r") * 3:
-        view = queue.view
-
-        def shown(view: Any = view) -> bool:
-            return queue.view != view and "loading" in str(where.render())
-
-        started = time.perf_counter()
-        keys.setdefault(key, []).append(await press(app, paints, key, shown))
-        await until(lambda: queue.anchor is None and not queue.pacer.busy)
-        painted = paints.count
-        await until(lambda painted=painted: paints.count > painted)
-        data.setdefault(key, []).append(paints.at - started)
-
-
-async def screen_keys(
-    app: RunnerApp, paints: Paints, keys: dict[str, list[float]]
-) -> None:
-    """Opening a job's details, and going back."""
-    for _ in range(3):
-        opened = await press(
-            app, paints, "enter", lambda: isinstance(app.screen, JobScreen)
-        )
-        keys.setdefault("enter", []).append(opened)
-        back = await press(app, paints, "escape", lambda: app.screen is app.queue)
-        keys.setdefault("escape", []).append(back)
-
-
 def import_seconds() -> float:
     """A fresh interpreter's time to import the app, which `runner` pays first."""
     code = (
@@ -258,11 +167,37 @@ def import_seconds() -> float:
     return float(out.stdout)
 
 
+def serve(paths: Paths) -> subprocess.Popen[bytes]:
+    """A separate host, answering; no client may start a second one meanwhile.
+
+    The app then embeds no host, and once this one has stopped the lock is
+    free for the embedded run.
+    """
+    server = subprocess.Popen(
+        [sys.executable, "-m", "runner", "serve"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = Client(paths, autostart=False)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.request("ping")
+            return server
+        except (ClientError, OSError):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--active", type=int, default=10_000)
     parser.add_argument("--cpus", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="presses of each key but the arrows"
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="rb", dir="/tmp"))
@@ -276,20 +211,21 @@ def main() -> None:
         imported = import_seconds() * 1000
         print(f"importing the app in a fresh interpreter: {imported:.0f} ms")
 
-        server = subprocess.Popen(
-            [sys.executable, "-m", "runner", "serve"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        Client(paths).request("ping")
-        asyncio.run(measure(Hosting(paths), "client of a separate host"))
-        Client(paths, autostart=False).request("stop")
-        server.wait(timeout=30)
+        server = serve(paths)
+        try:
+            asyncio.run(
+                measure(Hosting(paths), "client of a separate host", args.rounds)
+            )
+        finally:
+            Client(paths, autostart=False).request("stop")
+            server.wait(timeout=30)
 
         hosting = Hosting(paths)
-        asyncio.run(measure(hosting, "embedded host"))
-        if hosting.host is not None:
-            hosting.host.stop()
+        try:
+            asyncio.run(measure(hosting, "embedded host", args.rounds))
+        finally:
+            if hosting.host is not None:
+                hosting.host.stop()
         time.sleep(3)  # let the last short jobs' keepers write their records
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -100,3 +100,25 @@ def test_processes_and_unreleased_cpus_follow_the_runs(db: Database) -> None:
         WorkerRepository.release_allocation(session, second)
     with db.read() as session:
         assert JobRepository.unreleased_cpus(session) == 1
+
+
+def test_a_page_is_one_window_of_the_sorted_filtered_jobs(db: Database) -> None:
+    ids = [
+        add_job(db, argv=("sh", "-c", f"echo {n % 3}"), cpus=1 + n % 3)
+        for n in range(9)
+    ]
+    reserve(db, ids[0])
+
+    with db.read() as session:
+
+        def page(**args: object) -> list[int]:
+            return [job.id for job in JobRepository.page(session, **args)]  # type: ignore[arg-type]
+
+        by_cpus = page(sort="cpus", descending=True, limit=4, offset=2)
+        pending = page(states=[JobState.PENDING], text="echo 2", limit=10)
+        last = page(sort="cpus", limit=3, offset=6)
+
+    # Ties in cpus go by id, in the same direction as the sort.
+    assert by_cpus == [ids[2], ids[7], ids[4], ids[1]]
+    assert pending == [ids[2], ids[5], ids[8]]
+    assert last == [ids[2], ids[5], ids[8]]

@@ -267,8 +267,12 @@ class JobRepository:
         order = [key.desc(), Job.id.desc()] if descending else [key, Job.id]
         if sort == "id":
             order = order[:1]
-        query = _matching(select(Job), states, text).order_by(*order)
-        return list(session.scalars(query.limit(limit).offset(offset)))
+        # Sort the ids alone, then load the window's rows: a sort of whole rows
+        # deep into a big queue spills to disk and takes seconds.
+        ids = _matching(select(Job.id), states, text).order_by(*order)
+        window = ids.limit(limit).offset(offset)
+        query = select(Job).where(Job.id.in_(window)).order_by(*order)
+        return list(session.scalars(query))
 
     @staticmethod
     def count_matching(

@@ -10,7 +10,7 @@ from textual.message import Message
 from runner.tui.hosting import HostInfo
 from runner.tui.logtail import Chunk, LogTail
 from runner.tui.view import View
-from runner.tui.widgets.job_table import Rows
+from runner.tui.widgets.job_rows import Rows
 
 Job = dict[str, Any]
 """A job as the host's API shows it (see runner.api.job_view)."""

@@ -13,7 +13,7 @@ from typing import Any
 from runner.tui.states import ACTIVE, STATES
 
 WINDOW = 200
-"""Jobs held in the table at once: enough to page through, quick to patch."""
+"""Jobs of the queue held at once; the table shows as many of them as fit."""
 
 EDGE = 20
 """Rows from either end of the window at which the window slides."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Log, Static
 
 from runner.client import Client
@@ -87,6 +88,23 @@ async def test_the_form_shows_what_is_wrong_under_each_field_and_queues_nothing(
         assert isinstance(app.screen, SubmitScreen)
     counts = Client(hosting.paths).request("list", limit=0)["counts"]
     assert sum(counts.values()) == 0
+
+
+async def test_the_form_opens_empty_again_after_it_was_closed(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        app.screen.query_one("#cpus", Input).value = "99"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.queue, "the queue again")
+
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        assert app.screen.query_one("#cpus", Input).value == "1"
 
 
 async def test_cancelling_asks_first_and_the_row_becomes_cancelled(
@@ -173,3 +191,33 @@ async def test_filters_by_state_and_by_text_narrow_the_rows(hosting: Hosting) ->
         await pilot.press("slash")
         await pilot.press(*"alph")
         await until(pilot, lambda: app.queue.table.job_ids == [done], "the search")
+
+
+async def test_opening_another_job_shows_its_fields_and_log_alone(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        first = submit(hosting.paths, "echo first-log", "first")
+        second = submit(hosting.paths, "echo second-log", "second")
+        await until(pilot, lambda: state_of(app, first) == "COMPLETED", "the first")
+        await until(pilot, lambda: state_of(app, second) == "COMPLETED", "the second")
+
+        await shows_job(pilot, app, second, "second")
+        await shows_job(pilot, app, first, "first")
+
+
+async def shows_job(pilot: Pilot, app: RunnerApp, job_id: int, word: str) -> None:
+    """Open the job, see its fields and its log alone, and go back."""
+    app.queue.table.go_to(app.queue.table.job_ids.index(job_id))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, JobScreen), "the details")
+    log = app.screen.query_one(Log)
+    await until(pilot, lambda: log.lines[:1] == [f"{word}-log"], "its log")
+    assert [line for line in log.lines if line.strip()] == [f"{word}-log"]
+    screen = app.screen
+    assert isinstance(screen, JobScreen)
+    await until(pilot, lambda: screen.job and screen.job["name"] == word, "its fields")
+    await pilot.press("escape")
+    await until(pilot, lambda: app.screen is app.queue, "the queue again")

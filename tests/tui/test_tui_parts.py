@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rich.console import Console
+
 from runner.tui.form import build_spec, field_errors
 from runner.tui.logtail import LogTail
 from runner.tui.view import View, wants_slide
+from runner.tui.widgets.job_rows import Cell
 from runner.tui.widgets.summary import bars
 
 
@@ -138,3 +141,15 @@ def test_the_sparkline_scale_is_fixed_to_all_cpus() -> None:
     assert bars([0, 1, 2], total=2, width=3) == " ▄█"
     assert bars([2], total=2, width=4) == "   █"
     assert bars([0, 2, 0, 2], total=2, width=2) == "██"
+
+
+def test_a_table_cell_is_one_line_of_literal_text_padded_or_cut_to_its_width() -> None:
+    console = Console(width=8, color_system=None)
+
+    def drawn(cell: Cell) -> str:
+        return "".join(segment.text for segment in console.render(cell))
+
+    assert drawn(Cell("[b]x[/]")) == "[b]x[/] "
+    assert drawn(Cell("42", right=True)) == "      42"
+    assert drawn(Cell("much too long")) == "much too"
+    assert drawn(Cell("日本語です")) == "日本語で"

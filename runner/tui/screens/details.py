@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Log, Static
+from textual.widgets import Header, Log, Static
 
 from runner.client import ClientError
 from runner.tui.hosting import Requester
@@ -21,6 +21,7 @@ from runner.tui.messages import JobLoaded, LogRead, RequestFailed
 from runner.tui.pacing import OneAtATime
 from runner.tui.verbs import verb_bindings
 from runner.tui.widgets.job_fields import fields
+from runner.tui.widgets.key_footer import KeyFooter
 
 POLL = 0.5
 """Seconds between looks at the job and its log."""
@@ -66,6 +67,8 @@ class JobScreen(Screen[None]):
         self.pacer = OneAtATime(
             lambda: self._poll(self.generation, self.stream, self.tail)
         )
+        self._drawn_cpus: tuple[int, int] | None = None
+        self._title = Text("")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -73,7 +76,7 @@ class JobScreen(Screen[None]):
             yield Static(Text(f"Job {self.job_id}: loading…"), id="fields")
         yield Static(Text(""), id="log-title")
         yield Log(max_lines=LOG_LINES, id="log")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.pacer.ask()
@@ -91,9 +94,13 @@ class JobScreen(Screen[None]):
         self.post_message(LogRead(generation, tail.read(), tail))
 
     def on_job_loaded(self, message: JobLoaded) -> None:
-        self.job = message.job
-        used, total = self.cpu_use()
-        shown = fields(message.job, self.clock(), used, total)
+        cpus = self.cpu_use()
+        # Redraw only what can have changed: a new layout of the fields is dear.
+        running = message.job["state"] == "RUNNING"
+        if message.job == self.job and cpus == self._drawn_cpus and not running:
+            return
+        self.job, self._drawn_cpus = message.job, cpus
+        shown = fields(message.job, self.clock(), *cpus)
         self.query_one("#fields", Static).update(shown)
 
     def on_log_read(self, message: LogRead) -> None:
@@ -118,15 +125,20 @@ class JobScreen(Screen[None]):
     def _show_title(self) -> None:
         other = "stderr" if self.stream == "stdout" else "stdout"
         path = self.tail.path if self.tail else ""
+        if not path and self.job is not None:
+            path = self.job[f"{self.stream}_path"]
         title = Text.assemble((self.stream, "bold"), " ", path)
         if self.skipped:
             title.append(f"  (first {_size(self.skipped)} not shown)", style="dim")
         title.append(f"  t: {other}", style="dim")
-        self.query_one("#log-title", Static).update(title)
+        if title != self._title:
+            self._title = title
+            self.query_one("#log-title", Static).update(title)
 
     def action_toggle_stream(self) -> None:
         self.stream = "stderr" if self.stream == "stdout" else "stdout"
         self.tail, self.skipped = None, 0
         self.generation += 1
         self.query_one(Log).clear()
+        self._show_title()
         self.pacer.ask()

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from runner.client import ClientError
 from runner.display import one_line
@@ -23,7 +23,9 @@ from runner.tui.messages import JobsEnded, QueueLoaded, RequestFailed
 from runner.tui.pacing import OneAtATime
 from runner.tui.verbs import verb_bindings
 from runner.tui.view import View, wants_slide
-from runner.tui.widgets.job_table import JobTable, Rows, job_rows
+from runner.tui.widgets.job_rows import Rows, job_rows
+from runner.tui.widgets.job_table import JobTable
+from runner.tui.widgets.key_footer import KeyFooter
 from runner.tui.widgets.summary import Summary
 
 BAD_ENDINGS = ("FAILED", "TIMEOUT")
@@ -68,7 +70,7 @@ class QueueScreen(Screen[None]):
                 placeholder="/ filter by name or command", id="search", compact=True
             )
             yield Static(Text("connecting…"), id="where")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -116,16 +118,15 @@ class QueueScreen(Screen[None]):
         table = self.table
         keep = self.anchor if isinstance(self.anchor, int) else table.cursor_job
         table.show(rows, keep)
-        if self.anchor in ("first", "last") and table.row_count:
-            row = 0 if self.anchor == "first" else table.row_count - 1
-            table.move_cursor(row=row, animate=False)
+        if self.anchor in ("first", "last"):
+            table.go_to(0 if self.anchor == "first" else table.held - 1)
         self.anchor = None
         self.query_one(Summary).show(*self.cpus, answer["counts"])
         self._show_where()
         self._note_endings(answer["counts"])
 
     def _show_where(self, loading: bool = False) -> None:
-        rows = self.table.row_count
+        rows = self.table.held
         first = self.view.offset + 1 if rows else 0
         span = f"{first:,}-{self.view.offset + rows:,} of {self.total:,}"
         where = Text(f"{'loading…' if loading else span} · {self.view.describe()}")
@@ -190,7 +191,7 @@ class QueueScreen(Screen[None]):
     @on(DataTable.RowHighlighted)
     def _maybe_slide(self) -> None:
         # The cursor as it is now: rows removed by a load post stale events.
-        row, rows = self.table.cursor_row, self.table.row_count
+        row, rows = self.table.position, self.table.held
         if self.anchor is None and wants_slide(row, rows, self.view.offset, self.total):
             around = self.view.around(self.view.offset + row, self.total)
             self._change_view(around, self.table.cursor_job)

@@ -1,82 +1,38 @@
-"""The queue table: one row per job of the window, patched cell by cell."""
+"""The queue table: the jobs of the window that fit, re-filled in place."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
-from runner.display import command_text, elapsed, one_line
-from runner.spec import format_duration
-from runner.tui.states import state_style
-
-COLUMNS = (
-    ("id", "ID", 7),
-    ("name", "NAME", 16),
-    ("state", "STATE", 9),
-    ("cpus", "CPUS", 4),
-    ("elapsed", "ELAPSED", 10),
-    ("exit_code", "EXIT", 5),
-    ("command", "COMMAND", None),
+from runner.tui.widgets.job_rows import (
+    COLUMNS,
+    Cell,
+    Cells,
+    Rows,
+    styled,
+    styled_row,
 )
-"""Column key (also the host's sort key), heading, and width (None: to fit)."""
 
-COMMAND_CHARS = 160
-"""A command longer than this is cut in the table; the details show all of it."""
+UNSIZED = 60
+"""Rows to show before the table knows its height."""
 
-Cells = tuple[str, ...]
-
-Rows = list[tuple[int, Cells]]
-"""Each row's job id and cells, top to bottom."""
-
-REFILL = 16
-"""Rows to drop at once beyond which refilling the table beats removing each."""
+WHEEL = 3
+"""Rows a turn of the mouse wheel moves the view."""
 
 
-def job_cells(job: dict[str, Any], now: datetime) -> Cells:
-    """The plain text of each cell: names and commands on one line, cut to fit."""
-    command = one_line(command_text(job["command"]))
-    return (
-        str(job["id"]),
-        _cut(one_line(job["name"]), 16),
-        job["state"],
-        str(job["cpus"]),
-        format_duration(elapsed(job, now)),
-        job["exit_code"] or "",
-        _cut(command, COMMAND_CHARS),
-    )
+class JobTable(DataTable[Cell]):
+    """Shows the window of jobs (a page from the host) one screenful at a time.
 
-
-def job_rows(jobs: list[dict[str, Any]], now: datetime) -> Rows:
-    """The rows for these jobs; plain work, done in a worker off the event loop."""
-    return [(job["id"], job_cells(job, now)) for job in jobs]
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _styled(column: str, cells: Cells, value: str) -> Text:
-    """A cell as a Text: never parsed as markup, coloured by the job's state."""
-    if column == "state":
-        return Text(value, style=state_style(value))
-    if column == "id":
-        return Text(value, style=state_style(cells[2]), justify="right")
-    if column in ("cpus", "elapsed"):
-        return Text(value, justify="right")
-    return Text(value)
-
-
-class JobTable(DataTable[Text]):
-    """Shows a window of jobs, patching only the cells that change.
-
-    Rows are slots keyed by position, not by job: a refresh rewrites the
-    cells whose text changed, and sliding the window to other jobs rewrites
-    the slots in place, so the table never measures and lays out rows anew
-    except when the window grows.
+    The window is held as plain rows. The table itself holds only the rows
+    that fit, keyed by their place on screen; moving past its top or bottom,
+    or a refresh, rewrites the cells whose text changed instead of scrolling.
+    So no key ever makes the table lay out, scroll or repaint more than one
+    screenful of rows.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -87,8 +43,11 @@ class JobTable(DataTable[Text]):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._slots: Rows = []
+        self._window: Rows = []
         self._rows_of: dict[int, int] = {}
+        self._slots: Rows = []
+        self._top = 0
+        """Where in the window the table's first row is."""
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -97,45 +56,119 @@ class JobTable(DataTable[Text]):
     @property
     def job_ids(self) -> list[int]:
         """The ids in the window, top to bottom."""
-        return [job_id for job_id, _cells in self._slots]
+        return [job_id for job_id, _cells in self._window]
+
+    @property
+    def held(self) -> int:
+        """How many jobs the window holds; more than fit on screen."""
+        return len(self._window)
+
+    @property
+    def position(self) -> int:
+        """Where the cursor is in the window."""
+        return min(self._top + self.cursor_row, max(0, self.held - 1))
 
     @property
     def cursor_job(self) -> int | None:
-        """The id of the job under the cursor; None when the table is empty."""
-        if not self._slots:
-            return None
-        return self._slots[min(self.cursor_row, len(self._slots) - 1)][0]
+        """The id of the job under the cursor; None when the window is empty."""
+        return self._window[self.position][0] if self._window else None
 
     def cells(self, job_id: int) -> Cells:
         """The plain text shown for a job of the window."""
-        return self._slots[self._rows_of[job_id]][1]
+        return self._window[self._rows_of[job_id]][1]
 
     def show(self, rows: Rows, keep: int | None) -> None:
-        """Make these the rows, top to bottom, the cursor staying on job keep."""
-        if len(self._slots) - len(rows) > REFILL:
-            self.clear()
-            self._slots = []
-        while len(self._slots) > len(rows):
+        """Hold this window; the cursor stays on job keep, at the same height."""
+        at = self.position
+        self._window = rows
+        self._rows_of = {job_id: index for index, (job_id, _c) in enumerate(rows)}
+        if keep is not None:
+            at = self._rows_of.get(keep, at)
+        self.go_to(at, screen_row=self.cursor_row)
+
+    def go_to(self, position: int, screen_row: int | None = None) -> None:
+        """Put the cursor on the window's job at position, at screen_row if given.
+
+        Without screen_row the rows shown move only as far as needed.
+        """
+        last = max(0, self.held - 1)
+        position = max(0, min(position, last))
+        top = self._top_for(position, screen_row)
+        moved = top != self._top
+        self._top = top
+        self._fill()
+        row = position - top
+        if row != self.cursor_row:
+            self.move_cursor(row=row, animate=False)
+        elif moved and self._slots:
+            self.post_message(DataTable.RowHighlighted(self, row, RowKey(str(row))))
+
+    def _top_for(self, position: int, screen_row: int | None) -> int:
+        fits = self._fits()
+        if screen_row is not None:
+            top = position - screen_row
+        else:
+            top = min(self._top, position)
+            top = max(top, position - fits + 1)
+        return max(0, min(top, self.held - fits))
+
+    def _fits(self) -> int:
+        height = self.size.height - self.header_height
+        return max(1, height) if self.size.height else UNSIZED
+
+    def _fill(self) -> None:
+        """Write the window's rows from the top into the table's rows."""
+        shown = self._window[self._top : self._top + self._fits()]
+        while len(self._slots) > len(shown):
             self.remove_row(str(len(self._slots) - 1))
             self._slots.pop()
-        for slot, (job_id, cells) in enumerate(rows):
+        for slot, (job_id, cells) in enumerate(shown):
             if slot < len(self._slots):
                 self._patch(slot, self._slots[slot][1], cells)
                 self._slots[slot] = (job_id, cells)
             else:
                 self._slots.append((job_id, cells))
-                self.add_row(*_styled_row(cells), key=str(slot))
-        self._rows_of = {job_id: slot for slot, (job_id, _cells) in enumerate(rows)}
-        if keep in self._rows_of:
-            self.move_cursor(row=self._rows_of[keep], animate=False)
+                self.add_row(*styled_row(cells), key=str(slot))
 
     def _patch(self, slot: int, old: Cells, new: Cells) -> None:
         state_changed = old[2] != new[2]
         for index, (column, _label, _width) in enumerate(COLUMNS):
             if old[index] != new[index] or (column == "id" and state_changed):
-                self.update_cell(str(slot), column, _styled(column, new, new[index]))
+                self.update_cell(str(slot), column, styled(column, new, new[index]))
 
+    # Moving: through the window, never by scrolling the table
 
-def _styled_row(cells: Cells) -> list[Text]:
-    keys = [key for key, _label, _width in COLUMNS]
-    return [_styled(key, cells, value) for key, value in zip(keys, cells, strict=True)]
+    def action_cursor_down(self) -> None:
+        self.go_to(self.position + 1)
+
+    def action_cursor_up(self) -> None:
+        self.go_to(self.position - 1)
+
+    def action_page_down(self) -> None:
+        self.go_to(self.position + self._fits(), screen_row=self.cursor_row)
+
+    def action_page_up(self) -> None:
+        self.go_to(self.position - self._fits(), screen_row=self.cursor_row)
+
+    def action_scroll_top(self) -> None:
+        self.go_to(0)
+
+    def action_scroll_bottom(self) -> None:
+        self.go_to(self.held - 1)
+
+    def on_resize(self) -> None:
+        self.go_to(self.position, screen_row=self.cursor_row)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self._wheel(WHEEL)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self._wheel(-WHEEL)
+
+    def _wheel(self, rows: int) -> None:
+        """Move the rows shown, the cursor keeping its place on screen."""
+        row = self.cursor_row
+        top = max(0, min(self._top + rows, self.held - self._fits()))
+        self.go_to(top + row, screen_row=row)
