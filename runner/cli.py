@@ -88,10 +88,22 @@ def _count(flag: str) -> Callable[[str], int]:
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb; with verb, of that one alone, which is all a
+    command line naming it needs and spares each call building the others."""
     parser = _Parser(prog="runner", description="A batch job runner for one machine.")
     verbs = parser.add_subparsers(dest="verb", parser_class=_Parser)
+    for name, add_verb in _VERB_PARSERS.items():
+        if verb is None or verb == name:
+            add_verb(verbs)
+    return parser
 
+
+Verbs = Any
+"""The subparsers action that each verb's parser is added to."""
+
+
+def _add_parser(verbs: Verbs) -> None:
     add = verbs.add_parser("add", help="queue a command")
     add.add_argument("-c", "--cpus", type=_positive_int("cpus"), default=1)
     add.add_argument("-J", "--job-name", dest="name")
@@ -115,33 +127,35 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--parsable", action="store_true", help="print only the id")
     add.add_argument("command", nargs=argparse.REMAINDER)
 
-    for name, aliases in (("status", ["ls"]),):
-        status = verbs.add_parser(name, aliases=aliases, help="list the jobs")
-        status.add_argument("ids", nargs="*", type=_job_id)
-        status.add_argument("--state", action="append", default=[])
-        status.add_argument("--json", action="store_true")
 
+def _status_parser(verbs: Verbs) -> None:
+    status = verbs.add_parser("status", aliases=["ls"], help="list the jobs")
+    status.add_argument("ids", nargs="*", type=_job_id)
+    status.add_argument("--state", action="append", default=[])
+    status.add_argument("--json", action="store_true")
+
+
+def _show_parser(verbs: Verbs) -> None:
     show = verbs.add_parser("show", help="every field of one job")
     show.add_argument("ids", nargs="+", type=_job_id)
     show.add_argument("--json", action="store_true")
 
+
+def _log_parser(verbs: Verbs) -> None:
     log = verbs.add_parser("log", help="print a job's output")
     log.add_argument("id", type=_job_id)
     log.add_argument("--stderr", action="store_true")
     log.add_argument("-f", "--follow", action="store_true")
 
-    cancel = verbs.add_parser("cancel", help="cancel jobs")
-    cancel.add_argument("ids", nargs="+", type=_job_id)
 
-    wait = verbs.add_parser("wait", help="wait for jobs to end")
-    wait.add_argument("ids", nargs="+", type=_job_id)
+def _ids_parser(verb: str, text: str) -> Callable[[Verbs], None]:
+    def add_verb(verbs: Verbs) -> None:
+        verbs.add_parser(verb, help=text).add_argument("ids", nargs="+", type=_job_id)
 
-    for verb, text in _CHANGES.items():
-        change = verbs.add_parser(verb, help=text)
-        change.add_argument("ids", nargs="+", type=_job_id)
+    return add_verb
 
-    verbs.add_parser("limits", help="what the host hands out, and its settings")
 
+def _serve_parser(verbs: Verbs) -> None:
     serve = verbs.add_parser("serve", help="run the host in the foreground")
     serve.add_argument("--cpus", type=_positive_int("cpus"))
     serve.add_argument("--grace", type=float)
@@ -150,9 +164,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--quiet-if-running", action="store_true", help=argparse.SUPPRESS
     )
-
-    verbs.add_parser("demo", help="run a small real workload in a fresh home")
-    return parser
 
 
 _CHANGES = {
@@ -163,6 +174,26 @@ _CHANGES = {
     "pause": "stop running jobs' processes (SIGSTOP)",
     "resume": "continue paused jobs (SIGCONT)",
 }
+
+_VERB_PARSERS: dict[str, Callable[[Verbs], None]] = {
+    "add": _add_parser,
+    "status": _status_parser,
+    "show": _show_parser,
+    "log": _log_parser,
+    "cancel": _ids_parser("cancel", "cancel jobs"),
+    "wait": _ids_parser("wait", "wait for jobs to end"),
+    **{verb: _ids_parser(verb, text) for verb, text in _CHANGES.items()},
+    "limits": lambda verbs: verbs.add_parser(
+        "limits", help="what the host hands out, and its settings"
+    ),
+    "serve": _serve_parser,
+    "demo": lambda verbs: verbs.add_parser(
+        "demo", help="run a small real workload in a fresh home"
+    ),
+}
+"""Each verb's parser, in the order `runner --help` lists them."""
+
+_ALIASES = {"ls": "status"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,7 +227,9 @@ def _run(args_list: list[str]) -> int:
     if args_list[:1] == ["add"] and "--" in args_list:
         split = args_list.index("--")
         args_list, command = args_list[:split], args_list[split + 1 :]
-    args = build_parser().parse_args(args_list)
+    named = _ALIASES.get(args_list[0], args_list[0]) if args_list else None
+    verb = named if named in _VERB_PARSERS else None
+    args = build_parser(verb).parse_args(args_list)
     if args.verb is None:
         from runner.tui.app import run
 

@@ -10,15 +10,16 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from runner.config import Paths
+
+if TYPE_CHECKING:
+    import subprocess
 
 MAX_MESSAGE = 64 * 1024 * 1024
 START_TIMEOUT = 20.0
@@ -78,6 +79,8 @@ class Client:
         return self._start_host()
 
     def _start_host(self) -> socket.socket:
+        import tempfile  # only when no host runs: most calls never pay for it
+
         with tempfile.TemporaryFile() as errors:
             host = spawn_host(self.paths, AUTO_IDLE_TIMEOUT, errors)
             deadline = time.monotonic() + START_TIMEOUT
@@ -109,6 +112,8 @@ def spawn_host(
 
     stderr receives the host's own complaints; by default they are dropped.
     """
+    import subprocess  # only when no host runs: most calls never pay for it
+
     argv = [sys.executable, "-m", "runner", "serve", "--quiet-if-running"]
     if idle_timeout is not None:
         argv += ["--idle-timeout", str(idle_timeout)]
