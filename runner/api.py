@@ -32,6 +32,10 @@ class UsageError(Exception):
     """Bad input from the client: exit status 2."""
 
 
+class HostBusy(Exception):
+    """A request this host cannot do as it runs now: exit status 1."""
+
+
 def job_view(job: Job, pid: int | None, reason: str | None) -> dict[str, Any]:
     """A job as clients see it: stable snake_case keys, ISO 8601 UTC times."""
     return {
@@ -101,6 +105,8 @@ class Api:
             return handler(**request)
         except (UsageError, SpecError) as error:
             return {"error": str(error), "kind": "usage"}
+        except HostBusy as error:
+            return {"error": str(error), "kind": "runtime"}
         except Exception as error:
             logger.exception("api: %s failed", op)
             return {"error": f"{op}: {error}", "kind": "runtime"}
@@ -249,6 +255,11 @@ class Api:
         return self._control(ids, "resume", suspended=False)
 
     def op_stop(self) -> dict[str, Any]:
+        if self.host.embedded:
+            raise HostBusy(
+                f"the host (pid {os.getpid()}) runs inside the terminal app; "
+                "quit the app to stop it"
+            )
         logger.info("host: asked to stop")
         self.host.request_stop()
         return {"stopping": True}

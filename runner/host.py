@@ -39,6 +39,8 @@ class Host:
         self._lock_file: IO[str] | None = None
         self._stopped = threading.Event()
         self.last_activity = time.monotonic()
+        self.embedded = False
+        """True inside the terminal app, which alone decides when it stops."""
 
     def start(self) -> None:
         """Take the home, reconcile what an earlier host left, start serving."""

@@ -77,9 +77,13 @@ def stop(paths: Paths) -> int:
     client = Client(paths, autostart=False)
     try:
         answer = client.request("ping")
-        client.request("stop")
     except (ClientError, OSError):
         print(f"runner: no host is running for {paths.home}", file=sys.stderr)
+        return 1
+    try:
+        client.request("stop")
+    except (ClientError, OSError) as error:
+        print(f"runner: {error}", file=sys.stderr)
         return 1
     deadline = time.monotonic() + 15
     while paths.socket.exists() and time.monotonic() < deadline:

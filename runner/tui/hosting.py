@@ -94,6 +94,7 @@ class Hosting:
 
         configure_logging(self.paths, to_stderr=False)
         host = Host(self.paths, load_settings(self.paths))
+        host.embedded = True
         try:
             host.start()
         except HostRunning as error:

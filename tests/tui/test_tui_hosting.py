@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from runner.client import Client
 from runner.config import Paths
@@ -60,3 +62,25 @@ def test_closing_with_work_left_hands_it_to_a_background_host(
     assert state(paths, running[0]) == "RUNNING"
     wait_for(lambda: state(paths, waiting) == "COMPLETED", "the pending job to run")
     wait_for(lambda: state(paths, running[0]) == "COMPLETED", "the job to finish")
+
+
+def test_serve_stop_leaves_the_host_inside_the_app_running_and_says_why(
+    hosting: Hosting, paths: Paths
+) -> None:
+    hosting.start()
+
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "serve", "--stop"],
+        env=dict(os.environ, RUNNER_HOME=str(paths.home)),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"runner: the host (pid {os.getpid()}) runs inside the terminal app; "
+        "quit the app to stop it\n"
+    )
+    assert hosting.client.request("ping")["pid"] == os.getpid()
