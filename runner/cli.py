@@ -91,7 +91,11 @@ def _count(flag: str) -> Callable[[str], int]:
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     """The parser of every verb; with verb, of that one alone, which is all a
     command line naming it needs and spares each call building the others."""
-    parser = _Parser(prog="runner", description="A batch job runner for one machine.")
+    parser = _Parser(
+        prog="runner",
+        description="A batch job runner for one machine. With no verb, opens the "
+        "terminal app: the queue, live.",
+    )
     verbs = parser.add_subparsers(dest="verb", parser_class=_Parser)
     for name, add_verb in _VERB_PARSERS.items():
         if verb is None or verb == name:
