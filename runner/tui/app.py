@@ -30,8 +30,9 @@ from runner.tui.screens.confirm import ConfirmScreen
 from runner.tui.screens.details import JobScreen
 from runner.tui.screens.queue import QueueScreen
 from runner.tui.screens.submit import SubmitScreen
-from runner.tui.verbs import BY_OP, VERBS, Verb
+from runner.tui.verbs import BY_OP, VERBS, Target, Verb
 from runner.tui.view import SORTS, STATE_FILTERS, View
+from runner.tui.widgets.job_rows import HELD, row_state
 
 REFRESH = 1.0
 """Seconds between looks at the queue."""
@@ -88,9 +89,12 @@ class RunnerApp(App[None]):
         self.post_message(Connected(info))
 
     def on_connected(self, message: Connected) -> None:
-        self.info = message.info
-        self.sub_title = f"{message.info.describe()} · {self.hosting.home}"
+        self._show_host(message.info)
         self.queue.start(self.client, self.refresh_interval)
+
+    def _show_host(self, info: HostInfo) -> None:
+        self.info = info
+        self.sub_title = f"{info.describe()} · {self.hosting.home}"
 
     def on_request_failed(self, message: RequestFailed) -> None:
         error = one_line(message.error)
@@ -116,32 +120,43 @@ class RunnerApp(App[None]):
             self.notify(f"Submitted job {job_id}", markup=False)
             self.queue.reload(anchor=job_id)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of verbs that do not apply to the job at hand are hidden and idle."""
+        if action != "verb":
+            return True
+        target = self._target()
+        return target is not None and BY_OP[str(parameters[0])].applies(target)
+
     def action_verb(self, op: str) -> None:
         verb, target = BY_OP[op], self._target()
         if target is None:
             return
-        job_id, name, state = target
-        if state not in verb.applies_to:
-            message = f"Job {job_id} is {state}: cannot {verb.title.lower()} it"
+        if not verb.applies(target):
+            state = f"{target.state}{' (held)' if target.held else ''}"
+            message = f"Job {target.id} is {state}: cannot {verb.title.lower()} it"
             self.notify(message, severity="warning", markup=False)
         elif verb.confirm:
-            question = Text(f"{verb.title} job {job_id} ({one_line(name)})?")
-            done = partial(self._confirmed, verb, job_id)
+            question = Text(f"{verb.title} job {target.id} ({one_line(target.name)})?")
+            done = partial(self._confirmed, verb, target.id)
             self.push_screen(ConfirmScreen(question), done)
         else:
-            self._do_verb(verb, job_id)
+            self._do_verb(verb, target.id)
 
-    def _target(self) -> tuple[int, str, str] | None:
+    def _target(self) -> Target | None:
         """The job a verb acts on: the open one, else the one under the cursor."""
         if isinstance(self.screen, JobScreen):
             job = self.screen.job
-            return None if job is None else (job["id"], job["name"], job["state"])
+            if job is None:
+                return None
+            return Target(job["id"], job["name"], job["state"], bool(job.get("held")))
+        if not self.queue.is_mounted:
+            return None
         table = self.queue.table
         job_id = table.cursor_job
         if job_id is None:
             return None
         cells = table.cells(job_id)
-        return job_id, cells[1], cells[2]
+        return Target(job_id, cells[1], row_state(cells), cells[2] == HELD)
 
     def _confirmed(self, verb: Verb, job_id: int, yes: bool | None) -> None:
         if yes:

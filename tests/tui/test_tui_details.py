@@ -101,3 +101,20 @@ async def test_the_details_show_resources_dependency_begin_time_and_both_logs(
         assert "512 MiB" in text and f"afterany:{first}" in text
         assert "1 of 3" in text
         assert "waiting to begin at" in text
+
+
+async def test_a_held_job_says_it_is_held_in_the_details_and_the_table(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        job_id = add(hosting.paths, "sleep 1", hold=True)
+        await until(pilot, lambda: job_id in app.queue.table.job_ids, "the row")
+        assert app.queue.table.cells(job_id)[2] == "HELD"
+
+        screen = await open_job(pilot, app, job_id)
+        text = "\n".join(shown_lines(screen))
+        assert "PENDING (held)" in text
+        assert "held: it will not start until released" in text
+        assert "waiting for" not in text

@@ -42,7 +42,7 @@ class QueueScreen(Screen[None]):
         *verb_bindings(),
         Binding("slash", "search", "Filter"),
         Binding("f", "state_filter", "State"),
-        Binding("s", "sort", "Sort"),
+        Binding("s", "sort", "Sort", show=False),
         Binding("r", "reverse", "Reverse", show=False),
     ]
 
@@ -121,6 +121,7 @@ class QueueScreen(Screen[None]):
         if self.anchor in ("first", "last"):
             table.go_to(0 if self.anchor == "first" else table.held - 1)
         self.anchor = None
+        self.refresh_bindings()
         self.query_one(Summary).show(*self.cpus, answer["counts"])
         self._show_where()
         self._note_endings(answer["counts"])
@@ -187,6 +188,10 @@ class QueueScreen(Screen[None]):
         self._show_where(loading=True)
         if self.client is not None:
             self.pacer.ask()
+
+    @on(DataTable.RowHighlighted)
+    def _verbs_for_the_row(self) -> None:
+        self.refresh_bindings()  # the footer shows only the verbs that apply
 
     @on(DataTable.RowHighlighted)
     def _maybe_slide(self) -> None:

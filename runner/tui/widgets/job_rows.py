@@ -27,6 +27,9 @@ COLUMNS = (
 )
 """Column key (also the host's sort key), heading, and width (None: to fit)."""
 
+HELD = "HELD"
+"""The state cell of a pending job that is held: it will not start until released."""
+
 COMMAND_CHARS = 160
 """A command longer than this is cut in the table; the details show all of it."""
 
@@ -42,7 +45,7 @@ def job_cells(job: dict[str, Any], now: datetime) -> Cells:
     return (
         str(job["id"]),
         _cut(one_line(job["name"]), 16),
-        job["state"],
+        HELD if job["state"] == "PENDING" and job.get("held") else job["state"],
         str(job["cpus"]),
         format_duration(elapsed(job, now)),
         job["exit_code"] or "",
@@ -93,12 +96,18 @@ class Cell:
         return Measurement(width, width)
 
 
+def row_state(cells: Cells) -> str:
+    """The job's state, as the host names it, from a row's cells."""
+    return "PENDING" if cells[2] == HELD else cells[2]
+
+
 def styled(column: str, cells: Cells, value: str) -> Cell:
     """A cell coloured by the job's state, numbers to the right."""
     if column == "state":
-        return Cell(value, state_style(value))
+        held = value == HELD
+        return Cell(value, "dim yellow" if held else state_style(value))
     if column == "id":
-        return Cell(value, state_style(cells[2]), right=True)
+        return Cell(value, state_style(row_state(cells)), right=True)
     return Cell(value, right=column in ("cpus", "elapsed"))
 
 

@@ -1,0 +1,51 @@
+"""The queue screen's keys, footer, title and status line, on a real host."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from runner.client import Client
+from runner.config import Paths
+from runner.spec import JobSpec, shell_argv
+from runner.tui.app import RunnerApp
+from runner.tui.hosting import Hosting
+
+from .waiting import until
+
+SIZE = (80, 24)
+
+
+def add(paths: Paths, command: str, **fields: Any) -> int:
+    spec = JobSpec(shell_argv(command), os.getcwd(), dict(os.environ), **fields)
+    return Client(paths).request("add", spec=spec.to_dict())["id"]
+
+
+def footer_verbs(app: RunnerApp) -> set[str]:
+    """The descriptions of the keys the footer shows now."""
+    bindings = app.screen.active_bindings.values()
+    return {
+        binding.description for _node, binding, _on, _tip in bindings if binding.show
+    }
+
+
+async def test_the_footer_shows_the_verbs_that_apply_to_the_job_under_the_cursor(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        running = add(hosting.paths, "sleep 30", cpus=2)
+        held = add(hosting.paths, "sleep 1", hold=True)
+        table = app.queue.table
+        await until(pilot, lambda: table.job_ids == [held, running], "the rows")
+        await until(pilot, lambda: table.cells(running)[2] == "RUNNING", "the start")
+
+        table.go_to(0)
+        await until(pilot, lambda: "Release" in footer_verbs(app), "release shown")
+        assert {"Cancel", "Top"} <= footer_verbs(app)
+        assert not {"Hold", "Pause", "Retry"} & footer_verbs(app)
+
+        table.go_to(1)
+        await until(pilot, lambda: "Pause" in footer_verbs(app), "pause shown")
+        assert not {"Hold", "Release", "Top", "Retry"} & footer_verbs(app)
