@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from textual.widgets import Input
+
 from runner.client import Client
 from runner.config import Paths
 from runner.spec import JobSpec, shell_argv
@@ -27,6 +29,23 @@ def footer_verbs(app: RunnerApp) -> set[str]:
     return {
         binding.description for _node, binding, _on, _tip in bindings if binding.show
     }
+
+
+async def test_esc_in_the_filter_drops_what_was_typed_and_gives_keys_back(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        add(hosting.paths, "true", name="alpha")
+        await until(pilot, lambda: app.queue.table.row_count == 1, "the row")
+
+        await pilot.press("slash", "x", "escape")
+        assert app.queue.table.has_focus
+        assert app.queue.query_one("#search", Input).value == ""
+        await until(pilot, lambda: app.queue.view.text == "", "the filter dropped")
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, "the app to quit")
 
 
 async def test_the_footer_shows_the_verbs_that_apply_to_the_job_under_the_cursor(

@@ -44,6 +44,7 @@ class QueueScreen(Screen[None]):
         Binding("f", "state_filter", "State"),
         Binding("s", "sort", "Sort", show=False),
         Binding("r", "reverse", "Reverse", show=False),
+        Binding("escape", "leave_search", "Back to the table", show=False),
     ]
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
@@ -60,6 +61,8 @@ class QueueScreen(Screen[None]):
         self.refresh_seconds = 0.0
         """How long the last refresh took, request and table update together."""
         self.pacer = OneAtATime(lambda: self._fetch(self.view))
+        self.text_before = ""
+        """The filter's text when the filter box took focus; Esc goes back to it."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -219,7 +222,19 @@ class QueueScreen(Screen[None]):
         self.table.focus()
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        search = self.query_one("#search", Input)
+        self.text_before = search.value
+        search.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_search":
+            return self.query_one("#search", Input).has_focus
+        return True
+
+    def action_leave_search(self) -> None:
+        """Esc in the filter box: drop what was typed there, as Esc does in vim."""
+        self.query_one("#search", Input).value = self.text_before
+        self.table.focus()
 
     def action_state_filter(self, states: tuple[str, ...] | None = None) -> None:
         if states is None:
