@@ -25,7 +25,7 @@ from runner.client import ClientError
 from runner.config import Paths
 from runner.display import one_line
 from runner.tui.hosting import HostAccess, HostInfo, Hosting
-from runner.tui.messages import Connected, RequestFailed, VerbDone
+from runner.tui.messages import Connected, HostSeen, RequestFailed, VerbDone
 from runner.tui.screens.confirm import ConfirmScreen
 from runner.tui.screens.details import JobScreen
 from runner.tui.screens.queue import QueueScreen
@@ -91,6 +91,24 @@ class RunnerApp(App[None]):
     def on_connected(self, message: Connected) -> None:
         self._show_host(message.info)
         self.queue.start(self.client, self.refresh_interval)
+        self.set_interval(self.refresh_interval, self._ping)
+
+    @work(thread=True, group="ping", exclusive=True)
+    def _ping(self) -> None:
+        """Ask which host answers: one may stop, and a client start another."""
+        try:
+            answer = self.client.request("ping")
+        except (ClientError, OSError):
+            return  # the queue's refresh tells the user
+        self.post_message(HostSeen(int(answer["pid"]), int(answer["cpus"])))
+
+    def on_host_seen(self, message: HostSeen) -> None:
+        if self.info is None:
+            return
+        embedded = self.info.embedded and message.pid == self.info.pid
+        info = HostInfo(embedded, message.pid, message.cpus)
+        if info != self.info:
+            self._show_host(info)
 
     def _show_host(self, info: HostInfo) -> None:
         self.info = info

@@ -13,7 +13,7 @@ from runner.spec import JobSpec, shell_argv
 from runner.tui.app import RunnerApp
 from runner.tui.hosting import Hosting
 
-from .waiting import until
+from .waiting import until, wait_for
 
 SIZE = (80, 24)
 
@@ -68,3 +68,23 @@ async def test_the_footer_shows_the_verbs_that_apply_to_the_job_under_the_cursor
         table.go_to(1)
         await until(pilot, lambda: "Pause" in footer_verbs(app), "pause shown")
         assert not {"Hold", "Release", "Top", "Retry"} & footer_verbs(app)
+
+
+async def test_the_title_follows_a_new_host_after_the_old_one_stopped(
+    paths: Paths,
+) -> None:
+    first = Client(paths).request("ping")["pid"]  # starts a headless host
+    hosting = Hosting(paths)
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        assert f"client of host pid {first}" in app.sub_title
+
+        Client(paths, autostart=False).request("stop", timeout=5)
+        wait_for(lambda: not paths.socket.exists(), "the first host to stop")
+        add(paths, "true")  # starts another
+        second = Client(paths).request("ping")["pid"]
+        assert second != first
+        shown = f"client of host pid {second}"
+        await until(pilot, lambda: shown in app.sub_title, "the new host's pid")
+    hosting.close()
