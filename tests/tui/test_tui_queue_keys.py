@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from runner.client import Client
 from runner.config import Paths
@@ -88,3 +88,18 @@ async def test_the_title_follows_a_new_host_after_the_old_one_stopped(
         shown = f"client of host pid {second}"
         await until(pilot, lambda: shown in app.sub_title, "the new host's pid")
     hosting.close()
+
+
+async def test_a_filter_that_matches_nothing_says_how_many_jobs_there_are(
+    hosting: Hosting,
+) -> None:
+    app = RunnerApp(hosting, refresh_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.info is not None, "the connection")
+        add(hosting.paths, "true", name="alpha")
+        add(hosting.paths, "true", name="beta")
+        await until(pilot, lambda: app.queue.table.row_count == 2, "the rows")
+
+        await pilot.press("slash", *"nothing-like-it", "enter")
+        where = app.queue.query_one("#where", Static)
+        await until(pilot, lambda: "none of 2 match" in str(where.content), "the line")

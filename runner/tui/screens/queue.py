@@ -53,6 +53,9 @@ class QueueScreen(Screen[None]):
         self.client: Requester | None = None
         self.view = View()
         self.total = 0
+        """Jobs that pass the filters."""
+        self.all_jobs = 0
+        """Jobs in the queue, filtered or not."""
         self.cpus = (0, 0)
         """CPUs in use, and in all, as the host last said."""
         self.counts: dict[str, int] | None = None
@@ -117,6 +120,7 @@ class QueueScreen(Screen[None]):
     def _show(self, answer: dict[str, Any], rows: Rows) -> None:
         self.view = replace(self.view, offset=answer["offset"])
         self.total = answer["total"]
+        self.all_jobs = sum(answer["counts"].values())
         self.cpus = (answer["cpus"]["used"], answer["cpus"]["total"])
         table = self.table
         keep = self.anchor if isinstance(self.anchor, int) else table.cursor_job
@@ -131,8 +135,9 @@ class QueueScreen(Screen[None]):
 
     def _show_where(self, loading: bool = False) -> None:
         rows = self.table.held
-        first = self.view.offset + 1 if rows else 0
-        span = f"{first:,}-{self.view.offset + rows:,} of {self.total:,}"
+        span = f"{self.view.offset + 1:,}-{self.view.offset + rows:,} of {self.total:,}"
+        if not rows:
+            span = f"none of {self.all_jobs:,} match" if self.all_jobs else "no jobs"
         where = Text(f"{'loading…' if loading else span} · {self.view.describe()}")
         self.query_one("#where", Static).update(where)
 

@@ -65,6 +65,8 @@ def _cut(text: str, width: int) -> str:
 class Cell:
     """One line of plain text for a table cell, drawn as a single segment.
 
+    Text wider than the column is cut with "…".
+
     Looks as a Text of the same style and justification would, but costs
     Rich no wrapping or justifying: every full repaint of the table draws a
     screenful of these. Never parsed as markup.
@@ -81,7 +83,9 @@ class Cell:
         self, console: Console, options: ConsoleOptions
     ) -> Iterator[Segment]:
         width = options.max_width
-        text = set_cell_size(self.text, min(width, cell_len(self.text)))
+        text = self.text
+        if cell_len(text) > width:
+            text = _cut_cells(text, width)
         pad = " " * (width - cell_len(text))
         if self.right:
             yield Segment(pad + text, self.style)
@@ -94,6 +98,13 @@ class Cell:
     ) -> Measurement:
         width = cell_len(self.text)
         return Measurement(width, width)
+
+
+def _cut_cells(text: str, width: int) -> str:
+    """Text cut to width cells, the last one "…"."""
+    if width < 1:
+        return ""
+    return set_cell_size(text, width - 1).rstrip(" ") + "…"
 
 
 def row_state(cells: Cells) -> str:
