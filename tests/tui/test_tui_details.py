@@ -63,8 +63,8 @@ async def test_a_long_name_wraps_and_leaves_every_label_whole(
         job_id = add(hosting.paths, "sleep 30", name=LONG_NAME, priority=-1, cpus=2)
         add(hosting.paths, "sleep 30", cpus=2)
         screen = await open_job(pilot, app, job_id)
-        running = lambda: screen.job and screen.job["state"] == "RUNNING"  # noqa: E731
-        await until(pilot, running, "the job to run")
+        drawn = lambda: any("RUNNING" in line for line in shown_lines(screen))  # noqa: E731
+        await until(pilot, drawn, "the job drawn running")
         await pilot.pause(0.5)  # a live refresh or two
 
         lines = shown_lines(screen)
