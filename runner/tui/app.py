@@ -25,13 +25,14 @@ from runner.client import ClientError
 from runner.config import Paths
 from runner.display import one_line
 from runner.tui.hosting import HostAccess, HostInfo, Hosting
-from runner.tui.messages import Connected, RequestFailed, VerbDone
+from runner.tui.messages import Connected, HostSeen, RequestFailed, VerbDone
 from runner.tui.screens.confirm import ConfirmScreen
 from runner.tui.screens.details import JobScreen
 from runner.tui.screens.queue import QueueScreen
 from runner.tui.screens.submit import SubmitScreen
-from runner.tui.verbs import BY_OP, VERBS, Verb
+from runner.tui.verbs import BY_OP, VERBS, Target, Verb
 from runner.tui.view import SORTS, STATE_FILTERS, View
+from runner.tui.widgets.job_rows import HELD, row_state
 
 REFRESH = 1.0
 """Seconds between looks at the queue."""
@@ -88,9 +89,30 @@ class RunnerApp(App[None]):
         self.post_message(Connected(info))
 
     def on_connected(self, message: Connected) -> None:
-        self.info = message.info
-        self.sub_title = f"{message.info.describe()} · {self.hosting.home}"
+        self._show_host(message.info)
         self.queue.start(self.client, self.refresh_interval)
+        self.set_interval(self.refresh_interval, self._ping)
+
+    @work(thread=True, group="ping", exclusive=True)
+    def _ping(self) -> None:
+        """Ask which host answers: one may stop, and a client start another."""
+        try:
+            answer = self.client.request("ping")
+        except (ClientError, OSError):
+            return  # the queue's refresh tells the user
+        self.post_message(HostSeen(int(answer["pid"]), int(answer["cpus"])))
+
+    def on_host_seen(self, message: HostSeen) -> None:
+        if self.info is None:
+            return
+        embedded = self.info.embedded and message.pid == self.info.pid
+        info = HostInfo(embedded, message.pid, message.cpus)
+        if info != self.info:
+            self._show_host(info)
+
+    def _show_host(self, info: HostInfo) -> None:
+        self.info = info
+        self.sub_title = f"{info.describe()} · {self.hosting.home}"
 
     def on_request_failed(self, message: RequestFailed) -> None:
         error = one_line(message.error)
@@ -116,32 +138,43 @@ class RunnerApp(App[None]):
             self.notify(f"Submitted job {job_id}", markup=False)
             self.queue.reload(anchor=job_id)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of verbs that do not apply to the job at hand are hidden and idle."""
+        if action != "verb":
+            return True
+        target = self._target()
+        return target is not None and BY_OP[str(parameters[0])].applies(target)
+
     def action_verb(self, op: str) -> None:
         verb, target = BY_OP[op], self._target()
         if target is None:
             return
-        job_id, name, state = target
-        if state not in verb.applies_to:
-            message = f"Job {job_id} is {state}: cannot {verb.title.lower()} it"
+        if not verb.applies(target):
+            state = f"{target.state}{' (held)' if target.held else ''}"
+            message = f"Job {target.id} is {state}: cannot {verb.title.lower()} it"
             self.notify(message, severity="warning", markup=False)
         elif verb.confirm:
-            question = Text(f"{verb.title} job {job_id} ({one_line(name)})?")
-            done = partial(self._confirmed, verb, job_id)
+            question = Text(f"{verb.title} job {target.id} ({one_line(target.name)})?")
+            done = partial(self._confirmed, verb, target.id)
             self.push_screen(ConfirmScreen(question), done)
         else:
-            self._do_verb(verb, job_id)
+            self._do_verb(verb, target.id)
 
-    def _target(self) -> tuple[int, str, str] | None:
+    def _target(self) -> Target | None:
         """The job a verb acts on: the open one, else the one under the cursor."""
         if isinstance(self.screen, JobScreen):
             job = self.screen.job
-            return None if job is None else (job["id"], job["name"], job["state"])
+            if job is None:
+                return None
+            return Target(job["id"], job["name"], job["state"], bool(job.get("held")))
+        if not self.queue.is_mounted:
+            return None
         table = self.queue.table
         job_id = table.cursor_job
         if job_id is None:
             return None
         cells = table.cells(job_id)
-        return job_id, cells[1], cells[2]
+        return Target(job_id, cells[1], row_state(cells), cells[2] == HELD)
 
     def _confirmed(self, verb: Verb, job_id: int, yes: bool | None) -> None:
         if yes:

@@ -90,3 +90,11 @@ class FormRejected(Message):
     """The submit form's values were refused: a message per field."""
 
     errors: dict[str, str]
+
+
+@dataclass
+class HostSeen(Message):
+    """The host that answers now; another than before if the old one stopped."""
+
+    pid: int
+    cpus: int

@@ -143,7 +143,9 @@ def test_the_sparkline_scale_is_fixed_to_all_cpus() -> None:
     assert bars([0, 2, 0, 2], total=2, width=2) == "██"
 
 
-def test_a_table_cell_is_one_line_of_literal_text_padded_or_cut_to_its_width() -> None:
+def test_a_table_cell_is_one_line_of_literal_text_padded_or_cut_with_an_ellipsis() -> (
+    None
+):
     console = Console(width=8, color_system=None)
 
     def drawn(cell: Cell) -> str:
@@ -151,5 +153,5 @@ def test_a_table_cell_is_one_line_of_literal_text_padded_or_cut_to_its_width() -
 
     assert drawn(Cell("[b]x[/]")) == "[b]x[/] "
     assert drawn(Cell("42", right=True)) == "      42"
-    assert drawn(Cell("much too long")) == "much too"
-    assert drawn(Cell("日本語です")) == "日本語で"
+    assert drawn(Cell("much too long")) == "much to…"
+    assert drawn(Cell("日本語です")) == "日本語… "

@@ -100,6 +100,7 @@ class JobScreen(Screen[None]):
         if message.job == self.job and cpus == self._drawn_cpus and not running:
             return
         self.job, self._drawn_cpus = message.job, cpus
+        self.refresh_bindings()  # which verbs apply may have changed
         shown = fields(message.job, self.clock(), *cpus)
         self.query_one("#fields", Static).update(shown)
 

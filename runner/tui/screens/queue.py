@@ -42,8 +42,9 @@ class QueueScreen(Screen[None]):
         *verb_bindings(),
         Binding("slash", "search", "Filter"),
         Binding("f", "state_filter", "State"),
-        Binding("s", "sort", "Sort"),
+        Binding("s", "sort", "Sort", show=False),
         Binding("r", "reverse", "Reverse", show=False),
+        Binding("escape", "leave_search", "Back to the table", show=False),
     ]
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
@@ -52,6 +53,9 @@ class QueueScreen(Screen[None]):
         self.client: Requester | None = None
         self.view = View()
         self.total = 0
+        """Jobs that pass the filters."""
+        self.all_jobs = 0
+        """Jobs in the queue, filtered or not."""
         self.cpus = (0, 0)
         """CPUs in use, and in all, as the host last said."""
         self.counts: dict[str, int] | None = None
@@ -60,6 +64,8 @@ class QueueScreen(Screen[None]):
         self.refresh_seconds = 0.0
         """How long the last refresh took, request and table update together."""
         self.pacer = OneAtATime(lambda: self._fetch(self.view))
+        self.text_before = ""
+        """The filter's text when the filter box took focus; Esc goes back to it."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -114,6 +120,7 @@ class QueueScreen(Screen[None]):
     def _show(self, answer: dict[str, Any], rows: Rows) -> None:
         self.view = replace(self.view, offset=answer["offset"])
         self.total = answer["total"]
+        self.all_jobs = sum(answer["counts"].values())
         self.cpus = (answer["cpus"]["used"], answer["cpus"]["total"])
         table = self.table
         keep = self.anchor if isinstance(self.anchor, int) else table.cursor_job
@@ -121,14 +128,16 @@ class QueueScreen(Screen[None]):
         if self.anchor in ("first", "last"):
             table.go_to(0 if self.anchor == "first" else table.held - 1)
         self.anchor = None
+        self.refresh_bindings()
         self.query_one(Summary).show(*self.cpus, answer["counts"])
         self._show_where()
         self._note_endings(answer["counts"])
 
     def _show_where(self, loading: bool = False) -> None:
         rows = self.table.held
-        first = self.view.offset + 1 if rows else 0
-        span = f"{first:,}-{self.view.offset + rows:,} of {self.total:,}"
+        span = f"{self.view.offset + 1:,}-{self.view.offset + rows:,} of {self.total:,}"
+        if not rows:
+            span = f"none of {self.all_jobs:,} match" if self.all_jobs else "no jobs"
         where = Text(f"{'loading…' if loading else span} · {self.view.describe()}")
         self.query_one("#where", Static).update(where)
 
@@ -189,6 +198,10 @@ class QueueScreen(Screen[None]):
             self.pacer.ask()
 
     @on(DataTable.RowHighlighted)
+    def _verbs_for_the_row(self) -> None:
+        self.refresh_bindings()  # the footer shows only the verbs that apply
+
+    @on(DataTable.RowHighlighted)
     def _maybe_slide(self) -> None:
         # The cursor as it is now: rows removed by a load post stale events.
         row, rows = self.table.position, self.table.held
@@ -214,7 +227,19 @@ class QueueScreen(Screen[None]):
         self.table.focus()
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        search = self.query_one("#search", Input)
+        self.text_before = search.value
+        search.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_search":
+            return self.query_one("#search", Input).has_focus
+        return True
+
+    def action_leave_search(self) -> None:
+        """Esc in the filter box: drop what was typed there, as Esc does in vim."""
+        self.query_one("#search", Input).value = self.text_before
+        self.table.focus()
 
     def action_state_filter(self, states: tuple[str, ...] | None = None) -> None:
         if states is None:

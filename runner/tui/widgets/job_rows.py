@@ -27,6 +27,9 @@ COLUMNS = (
 )
 """Column key (also the host's sort key), heading, and width (None: to fit)."""
 
+HELD = "HELD"
+"""The state cell of a pending job that is held: it will not start until released."""
+
 COMMAND_CHARS = 160
 """A command longer than this is cut in the table; the details show all of it."""
 
@@ -42,7 +45,7 @@ def job_cells(job: dict[str, Any], now: datetime) -> Cells:
     return (
         str(job["id"]),
         _cut(one_line(job["name"]), 16),
-        job["state"],
+        HELD if job["state"] == "PENDING" and job.get("held") else job["state"],
         str(job["cpus"]),
         format_duration(elapsed(job, now)),
         job["exit_code"] or "",
@@ -62,6 +65,8 @@ def _cut(text: str, width: int) -> str:
 class Cell:
     """One line of plain text for a table cell, drawn as a single segment.
 
+    Text wider than the column is cut with "…".
+
     Looks as a Text of the same style and justification would, but costs
     Rich no wrapping or justifying: every full repaint of the table draws a
     screenful of these. Never parsed as markup.
@@ -78,7 +83,9 @@ class Cell:
         self, console: Console, options: ConsoleOptions
     ) -> Iterator[Segment]:
         width = options.max_width
-        text = set_cell_size(self.text, min(width, cell_len(self.text)))
+        text = self.text
+        if cell_len(text) > width:
+            text = _cut_cells(text, width)
         pad = " " * (width - cell_len(text))
         if self.right:
             yield Segment(pad + text, self.style)
@@ -93,12 +100,25 @@ class Cell:
         return Measurement(width, width)
 
 
+def _cut_cells(text: str, width: int) -> str:
+    """Text cut to width cells, the last one "…"."""
+    if width < 1:
+        return ""
+    return set_cell_size(text, width - 1).rstrip(" ") + "…"
+
+
+def row_state(cells: Cells) -> str:
+    """The job's state, as the host names it, from a row's cells."""
+    return "PENDING" if cells[2] == HELD else cells[2]
+
+
 def styled(column: str, cells: Cells, value: str) -> Cell:
     """A cell coloured by the job's state, numbers to the right."""
     if column == "state":
-        return Cell(value, state_style(value))
+        held = value == HELD
+        return Cell(value, "dim yellow" if held else state_style(value))
     if column == "id":
-        return Cell(value, state_style(cells[2]), right=True)
+        return Cell(value, state_style(row_state(cells)), right=True)
     return Cell(value, right=column in ("cpus", "elapsed"))
 
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from runner.tui.widgets.job_rows import (
     COLUMNS,
@@ -157,7 +157,21 @@ class JobTable(DataTable[Cell]):
         self.go_to(self.held - 1)
 
     def on_resize(self) -> None:
+        self._fit_command()
         self.go_to(self.position, screen_row=self.cursor_row)
+
+    def _fit_command(self) -> None:
+        """Give the command column what the others leave, so its cells cut with …"""
+        fixed = sum(width or 0 for _key, _label, width in COLUMNS)
+        padding = 2 * self.cell_padding * len(COLUMNS)
+        width = max(len("COMMAND"), self.size.width - fixed - padding)
+        column = self.columns[ColumnKey("command")]
+        if column.width == width and not column.auto_width:
+            return
+        column.auto_width, column.width = False, width
+        self._clear_caches()  # DataTable's own, sized by the old width
+        self._require_update_dimensions = True
+        self.refresh()
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         event.stop()

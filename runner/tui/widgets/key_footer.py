@@ -16,7 +16,7 @@ class KeyFooter(Footer):
     """
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(compact=True)  # room for the verbs of the job at hand
         self._shown: Shown | None = None
 
     def bindings_changed(self, screen: Screen) -> None:
