@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -78,6 +79,7 @@ class RunnerApp(App[None]):
                 loop.add_signal_handler(number, self.exit)
         self.push_screen(self.queue)
         self._connect()
+        _calm_collector()
 
     @work(thread=True, group="connect")
     def _connect(self) -> None:
@@ -215,6 +217,19 @@ class RunnerApp(App[None]):
             yield SystemCommand(f"Sort by {sort}", "again to reverse", act)
         yield SystemCommand("First job", "top of the queue", queue.action_first)
         yield SystemCommand("Last job", "bottom of the queue", queue.action_last)
+
+
+def _calm_collector() -> None:
+    """Keep the cycle collector from pausing the screen between keys.
+
+    What is loaded by now (Textual, the app, their modules) lives as long as
+    the app: frozen, full collections no longer walk it. Young collections
+    run after 20,000 allocations instead of 700, so drawing a screenful does
+    not set one off several times; memory is still reclaimed by reference
+    counting as it goes.
+    """
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def run(paths: Paths) -> int:

@@ -60,8 +60,7 @@ async def test_a_long_name_wraps_and_leaves_every_label_whole(
     app = RunnerApp(hosting, refresh_interval=0.2)
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.info is not None, "the connection")
-        job_id = add(hosting.paths, "sleep 30", name=LONG_NAME, priority=-1, cpus=2)
-        add(hosting.paths, "sleep 30", cpus=2)
+        job_id = add(hosting.paths, "sleep 30", name=LONG_NAME)
         screen = await open_job(pilot, app, job_id)
         drawn = lambda: any("RUNNING" in line for line in shown_lines(screen))  # noqa: E731
         await until(pilot, drawn, "the job drawn running")
