@@ -184,6 +184,7 @@ class Api:
             "offset": offset,
             "counts": {state.value: counts.get(state, 0) for state in JobState},
             "cpus": {"total": counter.total_cpus, "used": counter.used_cpus},
+            "pid": os.getpid(),
         }
 
     def op_show(self, ids: list[Any]) -> dict[str, Any]:

@@ -39,16 +39,21 @@ def reconcile(database: Database, executor: Executor, counter: ResourceCounter) 
         for job, allocation in CleanupRepository.live_runs(session):
             events.extend(_settle(session, executor, job, allocation))
     executor.apply(events, release=False)
+    recount(database, counter)
+    _remove_stale_records(executor)
+    logger.info(
+        "recovery: %d runs watched, %d CPUs held", len(executor.runs), counter.used_cpus
+    )
+
+
+def recount(database: Database, counter: ResourceCounter) -> None:
+    """Make the counter hold what the database's live allocations hold."""
     with database.read() as session:
         held = SchedulerRepository.unreleased_allocations(session)
         counter.rebuild(
             Grant(a.cpus, a.mem, parse_ids(a.gpu_ids), parse_ids(a.core_ids))
             for a in held
         )
-    _remove_stale_records(executor)
-    logger.info(
-        "recovery: %d runs watched, %d CPUs held", len(executor.runs), counter.used_cpus
-    )
 
 
 def _fail_runs_without_allocation(session: Session) -> None:

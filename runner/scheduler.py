@@ -16,8 +16,9 @@ from runner import planner
 from runner.db import Database
 from runner.executor import Executor, remove_records
 from runner.models import Job, JobArray
+from runner.recovery import recount
 from runner.repositories import JobRepository, SchedulerRepository
-from runner.resources import Grant, Request, ResourceCounter, format_ids, parse_ids
+from runner.resources import Grant, Request, ResourceCounter, format_ids
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +56,6 @@ class Scheduler:
         self._next_begin: float | None = None
         self._array_env: dict[int, dict[str, str]] = {}
         self._array_cache: dict[int, JobArray] = {}
-        self._spent_records: list[Path] = []
-        """Run records of the runs this tick recorded as ended: removed once
-        the next jobs are launched, off their way."""
         self._dependents = True
         """False once no pending job is known to wait on another."""
         self._new_dependents = True
@@ -117,7 +115,7 @@ class Scheduler:
         """
         self._apply_controls()
         self.executor.check_runs()
-        started = self._record_and_reserve()
+        started, spent = self._record_and_reserve()
         for job, run_id, grant in started:
             try:
                 env = self._environment(job.env_id)
@@ -127,32 +125,33 @@ class Scheduler:
             except Exception as error:
                 logger.exception("job %d: launch failed", job.id)
                 self.executor.fail_launch(job.id, run_id, str(error))
-        remove_records(self._spent_records)
-        self._spent_records = []
+        remove_records(spent)  # after the launches, off their way
         if self._controls:
             self._apply_controls()
         return [job.id for job, _, _ in started]
 
-    def _record_and_reserve(self) -> list[tuple[Job, int, Grant]]:
-        """Record reports and reserve what may start, in one transaction."""
+    def _record_and_reserve(
+        self,
+    ) -> tuple[list[tuple[Job, int, Grant]], list[Path]]:
+        """Record reports and reserve what may start, in one transaction;
+        what was reserved, and the run records of the runs that ended."""
         events = self.executor.take_events()
         if not events and self.counter.free_cpus <= 0:
             self._settle_dependencies()
             self._after_ends([])
-            return []
-        grants: dict[int, Grant] = {}
+            return [], []
         try:
             with self.database.write(durable=False) as session:
                 ended, released = self.executor.record(session, events)
                 self.executor.give_back(released)
-                started = self._reserve(session, grants, set(ended))
+                started = self._reserve(session, set(ended))
         except Exception:
             self.executor.requeue(events)
-            self._rebuild_counter()
+            recount(self.database, self.counter)  # what the failed commit held
             raise
-        self._spent_records = self.executor.forget(ended)
+        spent = self.executor.forget(ended)
         self._after_ends(ended)
-        return started
+        return started, spent
 
     def _after_ends(self, ended: list[int]) -> None:
         if ended or self._new_dependents:
@@ -160,15 +159,6 @@ class Scheduler:
             self._cancel_unsatisfiable()
         if ended:
             self.on_ended(ended)
-
-    def _rebuild_counter(self) -> None:
-        """After a failed transaction: count again what the database holds."""
-        with self.database.read() as session:
-            held = SchedulerRepository.unreleased_allocations(session)
-        self.counter.rebuild(
-            Grant(a.cpus, a.mem, parse_ids(a.gpu_ids), parse_ids(a.core_ids))
-            for a in held
-        )
 
     def _apply_controls(self) -> None:
         """Pass requests on; keep pause and resume of a run not yet started.
@@ -196,7 +186,7 @@ class Scheduler:
         return run is not None and run.keeper is None
 
     def _reserve(
-        self, session: Session, grants: dict[int, Grant], ended: set[int]
+        self, session: Session, ended: set[int]
     ) -> list[tuple[Job, int, Grant]]:
         """Plan and reserve in the caller's transaction; what was reserved.
 
@@ -205,6 +195,7 @@ class Scheduler:
         if self.counter.free_cpus <= 0:
             self._settle_dependencies(session)
             return []
+        grants: dict[int, Grant] = {}
         jobs, result = self._plan(session, grants, ended)
         allocations = [
             SchedulerRepository.reserve(

@@ -93,18 +93,10 @@ class RunnerApp(App[None]):
     def on_connected(self, message: Connected) -> None:
         self._show_host(message.info)
         self.queue.start(self.client, self.refresh_interval)
-        self.set_interval(self.refresh_interval, self._ping)
-
-    @work(thread=True, group="ping", exclusive=True)
-    def _ping(self) -> None:
-        """Ask which host answers: one may stop, and a client start another."""
-        try:
-            answer = self.client.request("ping")
-        except (ClientError, OSError):
-            return  # the queue's refresh tells the user
-        self.post_message(HostSeen(int(answer["pid"]), int(answer["cpus"])))
 
     def on_host_seen(self, message: HostSeen) -> None:
+        """The host that answered the last refresh: one may stop, and a
+        client start another."""
         if self.info is None:
             return
         embedded = self.info.embedded and message.pid == self.info.pid

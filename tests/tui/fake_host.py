@@ -113,6 +113,7 @@ class FakeClient:
             "offset": offset,
             "counts": counts,
             "cpus": {"total": CPUS, "used": 5},
+            "pid": 4242,
         }
 
 

@@ -26,6 +26,11 @@ def submit(paths: Paths, command: str, name: str | None = None) -> int:
     return Client(paths).request("add", spec=spec.to_dict())["id"]
 
 
+async def open_form(pilot: Pilot, app: RunnerApp) -> None:
+    await pilot.press("a")
+    await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+
+
 def state_of(app: RunnerApp, job_id: int) -> str | None:
     table = app.queue.table
     return table.cells(job_id)[2] if job_id in table.job_ids else None
@@ -51,8 +56,7 @@ async def test_a_job_submitted_through_the_form_appears_and_runs_to_completion(
     app = RunnerApp(hosting, refresh_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.info is not None, "the connection")
-        await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        await open_form(pilot, app)
         app.screen.query_one("#command", Input).value = "echo from-the-form"
         app.screen.query_one("#name", Input).value = "formed"
         await pilot.press("ctrl+s")
@@ -69,8 +73,7 @@ async def test_the_form_shows_what_is_wrong_under_each_field_and_queues_nothing(
     app = RunnerApp(hosting, refresh_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.info is not None, "the connection")
-        await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        await open_form(pilot, app)
         form = app.screen
         form.query_one("#cpus", Input).value = "3"
         form.query_one("#directory", Input).value = "/no/such/directory"
@@ -96,14 +99,12 @@ async def test_the_form_opens_empty_again_after_it_was_closed(
     app = RunnerApp(hosting, refresh_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.info is not None, "the connection")
-        await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        await open_form(pilot, app)
         app.screen.query_one("#cpus", Input).value = "99"
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.queue, "the queue again")
 
-        await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, SubmitScreen), "the form")
+        await open_form(pilot, app)
         assert app.screen.query_one("#cpus", Input).value == "1"
 
 

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from runner.client import ClientError
 from runner.display import one_line
 from runner.tui.hosting import Requester
-from runner.tui.messages import JobsEnded, QueueLoaded, RequestFailed
+from runner.tui.messages import HostSeen, JobsEnded, QueueLoaded, RequestFailed
 from runner.tui.pacing import OneAtATime
 from runner.tui.verbs import verb_bindings
 from runner.tui.view import View, wants_slide
@@ -122,6 +122,7 @@ class QueueScreen(Screen[None]):
         self.total = answer["total"]
         self.all_jobs = sum(answer["counts"].values())
         self.cpus = (answer["cpus"]["used"], answer["cpus"]["total"])
+        self.post_message(HostSeen(int(answer["pid"]), self.cpus[1]))
         table = self.table
         keep = self.anchor if isinstance(self.anchor, int) else table.cursor_job
         table.show(rows, keep)
